@@ -1,0 +1,9 @@
+"""Reading abstracts from the files researchers export into one `Record` type.
+
+`corpus` knows formats and text. It never imports `index` or `search`.
+"""
+
+from corpus.record import Record, make_record_id
+from corpus.readers import FileResult, Skip, detect_format, read_file, read_paths
+
+__all__ = ["Record", "make_record_id", "FileResult", "Skip", "detect_format", "read_file", "read_paths"]

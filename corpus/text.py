@@ -1,0 +1,92 @@
+"""Text normalisation, language detection and sentence splitting.
+
+Chinese exports mix full- and half-width punctuation and put non-breaking or ideographic
+spaces inside labels ("摘\u00a0\u00a0要"); PubMed abstracts carry inline markup. Everything
+that reaches the index passes through `clean` first so that the same text always looks the same.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_TAGS = re.compile(r"</?(?:i|b|u|em|strong|sup|sub|sc|italic|bold)\b[^>]*>", re.I)
+_WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_NL = re.compile(r"\s*\n\s*")
+
+
+def clean(text: str | None) -> str:
+    """Unicode-normalise and tidy one field: strip inline tags, unify spaces, trim."""
+    if not text:
+        return ""
+    text = _TAGS.sub("", text)
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _WS.sub(" ", text)
+    text = _NL.sub("\n", text)
+    return text.strip()
+
+
+def squash(text: str) -> str:
+    """Collapse all whitespace (newlines too) to single spaces: for one-line fields."""
+    return re.sub(r"\s+", " ", clean(text)).strip()
+
+
+def detect_lang(text: str) -> str:
+    """'zh' when a meaningful share of the letters are CJK ideographs, else 'en'.
+
+    Chinese abstracts are full of Latin tokens (CAR-T, PD-L1, IL-6), so the test is a ratio,
+    not "contains any CJK character". One ideograph carries about as much as a short word.
+    """
+    cjk = len(_CJK.findall(text))
+    latin_words = len(re.findall(r"[A-Za-z]+", text))
+    if cjk == 0:
+        return "en"
+    return "zh" if cjk >= latin_words * 0.5 else "en"
+
+
+# A sentence ends at Chinese 。！？；(and their half-width forms in Chinese text), or at
+# English . ! ? ; followed by a space and an upper-case letter, digit or CJK char.
+_ZH_END = re.compile(r"(?<=[。！？；!?;])")
+_EN_END = re.compile(
+    r"(?<=[.!?;])\s+(?=[A-Z0-9(\[\"'\u4e00-\u9fff])"
+    r"|(?<=[。！？；])"
+)
+# Abbreviations after which a period does not end an English sentence.
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|et al|vs|Fig|Figs|No|approx|ca|cf|Dr|Mr|Ms|Inc|Ltd|St)\.$", re.I)
+
+
+def split_sentences(text: str, lang: str | None = None) -> list[str]:
+    """Split a paragraph into sentences; for Chinese on 。！？；, for English on . ! ? ;.
+
+    Lines are split first: structured abstracts keep one labelled section per line.
+    Fragments shorter than a few characters are glued to their neighbour, so a
+    sentence never ends up as "1." or "(A)".
+    """
+    out: list[str] = []
+    for line in clean(text).split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        lang_here = lang or detect_lang(line)
+        pieces = _ZH_END.split(line) if lang_here == "zh" else _EN_END.split(line)
+        buf = ""
+        for piece in pieces:
+            piece = piece.strip()
+            if not piece:
+                continue
+            buf = f"{buf} {piece}".strip() if buf else piece
+            if lang_here == "en" and _ABBREV.search(buf):
+                continue
+            if len(buf) < 12:
+                continue
+            out.append(buf)
+            buf = ""
+        if buf:
+            if out and len(buf) < 12:
+                out[-1] = f"{out[-1]} {buf}"
+            else:
+                out.append(buf)
+    return out
