@@ -1,0 +1,52 @@
+"""What gets a vector: one document text per record language, and its sentences.
+
+A whole-abstract vector gives the document-level score; sentence vectors give the snippet
+(the best sentence) and a sentence-level score. Both are kept because each wins on different
+corpora (see BENCHMARKS.md): whole abstracts once many distractors share the topic, sentences
+when an abstract is padded with generic methods text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from corpus.record import Record
+from corpus.text import split_sentences
+
+MAX_SENTENCES = 60  # a runaway "abstract" (a whole paper pasted in) must not flood the index
+
+
+@dataclass(frozen=True)
+class Chunk:
+    kind: str  # "doc" or "sent"
+    lang: str
+    position: int  # sentence number within the language's text; 0 for the doc
+    text: str
+
+    @property
+    def key(self) -> str:
+        """Embedding-cache key: the text alone decides the vector."""
+        return text_hash(self.text)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def chunk_record(record: Record) -> tuple[list[Chunk], list[Chunk]]:
+    """(doc chunks, sentence chunks) for one record, languages in canonical order."""
+    docs: list[Chunk] = []
+    sents: list[Chunk] = []
+    for lang in record.langs:
+        text = record.text(lang)
+        if not text:
+            continue
+        docs.append(Chunk("doc", lang, 0, text))
+        pieces = []
+        if record.title.get(lang):
+            pieces.append(record.title[lang])
+        pieces += split_sentences(record.abstract.get(lang, ""), lang)
+        for i, sentence in enumerate(pieces[:MAX_SENTENCES]):
+            sents.append(Chunk("sent", lang, i, sentence))
+    return docs, sents

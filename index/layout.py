@@ -1,0 +1,83 @@
+"""Where an index lives on disk, and how a generation becomes the current one.
+
+    INDEX_DIR/
+      CURRENT                 name of the current generation (switched with os.replace)
+      lock                    writers hold an exclusive flock on it
+      generations/<name>/     immutable once CURRENT points at it:
+          manifest.json  store.sqlite  docs.faiss  sents.faiss  [lexical files]
+      cache/                  embeddings by text hash, per model (reused by every build)
+
+Readers read CURRENT once and keep using that generation even when a writer switches it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_INDEX = "ONCOSEARCH_INDEX"
+
+
+def default_index_dir() -> Path:
+    """$ONCOSEARCH_INDEX, else $XDG_DATA_HOME/oncosearch/index (~/.local/share/oncosearch/index)."""
+    if os.environ.get(ENV_INDEX):
+        return Path(os.environ[ENV_INDEX]).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home).expanduser() / "oncosearch" / "index"
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in `path` durable (POSIX needs the directory fsync'd)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_file(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+@dataclass(frozen=True)
+class IndexLayout:
+    root: Path
+
+    @property
+    def current_file(self) -> Path:
+        return self.root / "CURRENT"
+
+    @property
+    def generations(self) -> Path:
+        return self.root / "generations"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "lock"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    def current_name(self) -> str | None:
+        try:
+            name = self.current_file.read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def current(self) -> Path | None:
+        name = self.current_name()
+        return self.generations / name if name else None
+
+    def switch_to(self, generation: Path) -> None:
+        """Atomically make `generation` current: write aside, fsync, rename over, fsync dir."""
+        tmp = self.root / f"CURRENT.tmp.{os.getpid()}"
+        with open(tmp, "w") as f:
+            f.write(generation.name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.current_file)
+        fsync_dir(self.root)

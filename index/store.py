@@ -1,0 +1,169 @@
+"""The SQLite store of one generation: records, and the text behind every vector.
+
+Vector ids are row numbers in the FAISS files; a record's doc vectors and sentence vectors are
+contiguous ranges (``doc_start``/``doc_count``, ``sent_start``/``sent_count``), so scoring a
+candidate record needs no join: reconstruct its range and take a dot product.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from corpus.record import Record
+
+SCHEMA = """
+CREATE TABLE records (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    pmid TEXT, doi TEXT, year INTEGER, journal TEXT,
+    title_zh TEXT, title_en TEXT, abstract_zh TEXT, abstract_en TEXT,
+    authors TEXT, keywords TEXT, pub_types TEXT, tags TEXT,
+    source TEXT, content_hash TEXT NOT NULL,
+    doc_start INTEGER NOT NULL, doc_count INTEGER NOT NULL,
+    sent_start INTEGER NOT NULL, sent_count INTEGER NOT NULL
+);
+CREATE INDEX records_pmid ON records(pmid);
+CREATE INDEX records_doi ON records(doi);
+CREATE INDEX records_year ON records(year);
+CREATE TABLE sentences (
+    vid INTEGER PRIMARY KEY, record INTEGER NOT NULL, lang TEXT NOT NULL, position INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE TABLE docs (vid INTEGER PRIMARY KEY, record INTEGER NOT NULL, lang TEXT NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    rowid: int
+    record: Record
+    tags: dict
+    content_hash: str
+    doc_start: int
+    doc_count: int
+    sent_start: int
+    sent_count: int
+
+
+_COLUMNS = (
+    "rowid, id, pmid, doi, year, journal, title_zh, title_en, abstract_zh, abstract_en, authors, keywords, "
+    "pub_types, tags, source, content_hash, doc_start, doc_count, sent_start, sent_count"
+)
+
+
+def _row_to_stored(row: tuple) -> StoredRecord:
+    (rowid, rid, pmid, doi, year, journal, tzh, ten, azh, aen, authors, keywords, pub_types, tags, source,
+     chash, ds, dc, ss, sc) = row
+    rec = Record(
+        id=rid,
+        title={k: v for k, v in (("zh", tzh), ("en", ten)) if v},
+        abstract={k: v for k, v in (("zh", azh), ("en", aen)) if v},
+        pmid=pmid, doi=doi, year=year, journal=journal,
+        authors=tuple(json.loads(authors or "[]")), keywords=tuple(json.loads(keywords or "[]")),
+        pub_types=tuple(json.loads(pub_types or "[]")), source=source or "",
+    )
+    return StoredRecord(rowid, rec, json.loads(tags or "{}"), chash, ds, dc, ss, sc)
+
+
+class StoreWriter:
+    """Writes a new store in one transaction (a crash leaves no half-filled store behind)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=OFF")  # the file is new and private until the switch
+        self.conn.execute("PRAGMA synchronous=OFF")  # we fsync the finished file ourselves
+        self.conn.executescript(SCHEMA)
+        self.conn.execute("BEGIN")
+
+    def add(self, rowid: int, record: Record, tags: dict, content_hash: str, doc_start: int, doc_langs: list[str],
+            sent_start: int, sentences: list[tuple[str, int, str]]) -> None:
+        self.conn.execute(
+            f"INSERT INTO records ({_COLUMNS}) VALUES ({','.join('?' * 20)})",
+            (rowid, record.id, record.pmid, record.doi, record.year, record.journal,
+             record.title.get("zh"), record.title.get("en"), record.abstract.get("zh"), record.abstract.get("en"),
+             json.dumps(list(record.authors), ensure_ascii=False),
+             json.dumps(list(record.keywords), ensure_ascii=False),
+             json.dumps(list(record.pub_types), ensure_ascii=False), json.dumps(tags, ensure_ascii=False),
+             record.source, content_hash, doc_start, len(doc_langs), sent_start, len(sentences)),
+        )
+        self.conn.executemany(
+            "INSERT INTO docs (vid, record, lang) VALUES (?,?,?)",
+            [(doc_start + i, rowid, lang) for i, lang in enumerate(doc_langs)],
+        )
+        self.conn.executemany(
+            "INSERT INTO sentences (vid, record, lang, position, text) VALUES (?,?,?,?,?)",
+            [(sent_start + i, rowid, lang, pos, text) for i, (lang, pos, text) in enumerate(sentences)],
+        )
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?,?)", (key, value))
+
+    def close(self) -> None:
+        self.conn.execute("COMMIT")
+        self.conn.close()
+
+
+class Store:
+    """Read-only access to a generation's store."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        self.conn.execute("SELECT count(*) FROM records").fetchone()  # fail now if foreign or damaged
+
+    def count(self, table: str = "records") -> int:
+        assert table in ("records", "sentences", "docs")
+        return self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    def get(self, rowids: Iterable[int]) -> dict[int, StoredRecord]:
+        rowids = list(rowids)
+        out: dict[int, StoredRecord] = {}
+        for i in range(0, len(rowids), 900):
+            part = rowids[i : i + 900]
+            q = f"SELECT {_COLUMNS} FROM records WHERE rowid IN ({','.join('?' * len(part))})"
+            for row in self.conn.execute(q, part):
+                out[row[0]] = _row_to_stored(row)
+        return out
+
+    def find(self, key: str) -> StoredRecord | None:
+        """A record by id, PMID or DOI."""
+        key = key.strip()
+        for sql, arg in (
+            ("id = ?", key),
+            ("pmid = ?", key.removeprefix("pmid:")),
+            ("doi = ?", key.lower().removeprefix("doi:")),
+        ):
+            row = self.conn.execute(f"SELECT {_COLUMNS} FROM records WHERE {sql} LIMIT 1", (arg,)).fetchone()
+            if row:
+                return _row_to_stored(row)
+        return None
+
+    def iter_all(self) -> Iterator[StoredRecord]:
+        for row in self.conn.execute(f"SELECT {_COLUMNS} FROM records ORDER BY rowid"):
+            yield _row_to_stored(row)
+
+    def sentence_texts(self, vids: list[int]) -> dict[int, str]:
+        out = {}
+        for i in range(0, len(vids), 900):
+            part = vids[i : i + 900]
+            q = f"SELECT vid, text FROM sentences WHERE vid IN ({','.join('?' * len(part))})"
+            out.update(dict(self.conn.execute(q, part).fetchall()))
+        return out
+
+    def rowids_where(self, where: str, args: tuple) -> list[int]:
+        return [r[0] for r in self.conn.execute(f"SELECT rowid FROM records WHERE {where}", args)]
+
+    def ranges(self) -> list[tuple[int, int, int, int, int]]:
+        """(rowid, doc_start, doc_count, sent_start, sent_count) of every record."""
+        return self.conn.execute(
+            "SELECT rowid, doc_start, doc_count, sent_start, sent_count FROM records ORDER BY rowid"
+        ).fetchall()
+
+    def close(self) -> None:
+        self.conn.close()

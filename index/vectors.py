@@ -1,0 +1,85 @@
+"""FAISS indexes over L2-normalised vectors (inner product = cosine).
+
+Flat (exact) below `HNSW_THRESHOLD` vectors; HNSW above, where exact search stops being
+interactive on two cores. Flat files are memory-mapped on open, so a cold query does not read
+the whole matrix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+HNSW_THRESHOLD = 300_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+INDEX_TYPES = ("auto", "flat", "hnsw")
+
+
+def choose_type(n: int, requested: str = "auto") -> str:
+    if requested not in INDEX_TYPES:
+        raise ValueError(f"index type {requested!r}: choose one of {', '.join(INDEX_TYPES)}")
+    if requested != "auto":
+        return requested
+    return "hnsw" if n >= HNSW_THRESHOLD else "flat"
+
+
+def build(vectors: np.ndarray, kind: str) -> faiss.Index:
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    dim = vectors.shape[1]
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    else:
+        raise ValueError(f"unknown index type {kind!r}")
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def write(index: faiss.Index, path: Path) -> None:
+    faiss.write_index(index, str(path))
+
+
+def read(path: Path, mmap: bool = True) -> faiss.Index:
+    flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+    try:
+        index = faiss.read_index(str(path), flags)
+    except RuntimeError:
+        index = faiss.read_index(str(path))  # types FAISS cannot map are read into memory
+    if isinstance(index, faiss.IndexHNSW):
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    return index
+
+
+def kind_of(index: faiss.Index) -> str:
+    return "hnsw" if isinstance(index, faiss.IndexHNSW) else "flat"
+
+
+def search(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k (scores, ids) for one query; `allowed` restricts the ids searched (filters before ranking)."""
+    k = min(k, index.ntotal)
+    if k <= 0:
+        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    if allowed is None:
+        scores, ids = index.search(q, k)
+    else:
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k)) \
+            if isinstance(index, faiss.IndexHNSW) else faiss.SearchParameters(sel=selector)
+        scores, ids = index.search(q, k, params=params)
+    keep = ids[0] >= 0
+    return scores[0][keep], ids[0][keep]
+
+
+def reconstruct_range(index: faiss.Index, start: int, count: int) -> np.ndarray:
+    if count == 0:
+        return np.zeros((0, index.d), dtype=np.float32)
+    return index.reconstruct_n(start, count)

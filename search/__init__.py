@@ -1,0 +1,1 @@
+"""Answering questions against an index generation: legs, fusion, filters, output, evaluation, CLI."""

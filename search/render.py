@@ -1,0 +1,61 @@
+"""Output for people (rich tables) and for scripts (JSON)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from search.engine import Hit
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(soft_wrap=False)
+
+
+def hits_table(query: str, hits: list[Hit], explain: bool = False) -> None:
+    from rich.table import Table
+
+    console = _console()
+    if not hits:
+        console.print(f"No results for [bold]{query}[/bold].")
+        return
+    table = Table(title=f"Results for: {query}", show_lines=True, expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("year", no_wrap=True)
+    table.add_column("PMID / DOI", no_wrap=True, max_width=24)
+    table.add_column("title · best sentence", ratio=1)
+    for h in hits:
+        r = h.record
+        ident = r.pmid or r.doi or r.id
+        titles = "\n".join(f"[bold]{r.title[lang]}[/bold]" for lang in ("zh", "en") if r.title.get(lang))
+        body = f"{titles}\n[dim]{h.snippet}[/dim]" if titles else f"[dim]{h.snippet}[/dim]"
+        if explain and h.legs:
+            legs = "  ".join(f"{leg}: #{v['rank']} ({v['score']:.3f})" for leg, v in h.legs.items())
+            body += f"\n[cyan]{legs}[/cyan]"
+        table.add_row(str(h.rank), f"{h.score:.3f}", str(r.year or ""), ident, body)
+    console.print(table)
+
+
+def record_text(stored) -> None:
+    console = _console()
+    r = stored.record
+    console.print(f"[bold]{r.id}[/bold]  PMID {r.pmid or '-'}  DOI {r.doi or '-'}  {r.year or ''}  {r.journal or ''}")
+    for lang in ("zh", "en"):
+        if r.title.get(lang) or r.abstract.get(lang):
+            console.print(f"\n[bold]{r.title.get(lang, '')}[/bold]")
+            console.print(r.abstract.get(lang, ""))
+    if r.authors:
+        console.print(f"\n[dim]Authors:[/dim] {'; '.join(r.authors)}")
+    if r.keywords:
+        console.print(f"[dim]Keywords:[/dim] {'; '.join(r.keywords)}")
+    if stored.tags:
+        console.print(f"[dim]Tags:[/dim] {stored.tags}")
+    console.print(f"[dim]Source:[/dim] {r.source}")
