@@ -309,3 +309,15 @@ def test_name_is_only_a_hint(fixtures: Path, tmp_path: Path) -> None:
     copy = tmp_path / "export.csv"  # a WoS file with a misleading extension
     copy.write_bytes((fixtures / "mrhelper/demo_wos_202101.txt").read_bytes())
     assert detect_format(copy) == "wos"
+
+
+def test_journal_page_still_detected_after_new_readers() -> None:
+    """The new sniffers sit before journal-page; the bilingual page must still reach its reader."""
+    from conftest import SHARED
+
+    page = SHARED / "seed" / "immune-cell-therapy-review.zh-en.txt"
+    if not page.is_file():
+        pytest.skip("seed page not present")
+    result = read_file(page)
+    assert result.format == "journal-page" and len(result.records) == 1
+    assert set(result.records[0].title) == {"zh", "en"}
