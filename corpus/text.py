@@ -7,6 +7,7 @@ that reaches the index passes through `clean` first so that the same text always
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -21,17 +22,48 @@ def clean(text: str | None) -> str:
     """Unicode-normalise and tidy one field: strip inline tags, unify spaces, trim."""
     if not text:
         return ""
-    text = _TAGS.sub("", text)
-    text = unicodedata.normalize("NFC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _WS.sub(" ", text)
-    text = _NL.sub("\n", text)
+    if "<" in text:
+        text = _TAGS.sub("", text)
+    if not text.isascii():  # ASCII is already NFC and has no exotic spaces: skip the slow steps
+        text = unicodedata.normalize("NFC", text)
+        text = _WS.sub(" ", text)
+    elif "\t" in text or "  " in text:
+        text = _WS.sub(" ", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\n" in text:
+        text = _NL.sub("\n", text)
     return text.strip()
 
 
 def squash(text: str) -> str:
     """Collapse all whitespace (newlines too) to single spaces: for one-line fields."""
-    return re.sub(r"\s+", " ", clean(text)).strip()
+    if not text:
+        return ""
+    if text.isascii() and "<" not in text:
+        # Fast path (most PubMed text): str.split() splits on exactly what re's \s matches.
+        return " ".join(text.split())
+    return " ".join(clean(text).split())
+
+
+def to_simplified(text: str) -> str:
+    """Traditional Chinese → Simplified, for matching only (records keep their original text).
+
+    Taiwanese and Hong Kong journals write 腫瘤/癌症治療 where mainland ones write 肿瘤/癌症治疗;
+    queries and tokens are folded to Simplified so both find each other. OpenCC's phrase-level
+    "t2s" dictionary handles one-to-many characters (乾/幹 → 干, 後/后) better than a
+    character table. Text without CJK is returned unchanged without calling the converter.
+    """
+    if not text or not _CJK.search(text):
+        return text
+    return _t2s().convert(text)
+
+
+@functools.cache
+def _t2s():  # loaded on first use: building the converter costs ~20 ms
+    import opencc
+
+    return opencc.OpenCC("t2s")
 
 
 def detect_lang(text: str) -> str:

@@ -8,10 +8,10 @@ cannot use and keeps going; it raises `InputFileError` only when the whole file 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Iterable, Iterator
 
 from corpus.record import Record
 from corpus.sources import InputFileError
@@ -54,10 +54,30 @@ class FileResult:
 
 def _readers() -> tuple[ModuleType, ...]:
     # Imported here so that `import corpus` stays cheap for the query path.
-    from corpus.readers import journal_page, pubmed_xml, tabular
+    from corpus.readers import (
+        bibtex,
+        cnki,
+        endnote_xml,
+        journal_page,
+        medline,
+        noteexpress,
+        pubmed_xml,
+        refer,
+        refworks,
+        ris,
+        scopus_csv,
+        tabular,
+        wos,
+    )
 
-    # Most specific first: sniffers of looser formats (CSV) come last.
-    return (pubmed_xml, journal_page, tabular.jsonl, tabular.csv)
+    # Most specific first: sniffers of looser formats come last. XML by root element; the tagged
+    # formats by their record-start tags (RIS needs TY and ER, so it precedes MEDLINE, whose "TI  - "
+    # lines look alike; Refer's "%X" lines are checked after the brace/dash-tagged ones); BibTeX
+    # before the journal page (an abstract may quote "摘要:"); Scopus CSV before generic CSV.
+    return (
+        pubmed_xml, endnote_xml, ris, medline, wos, noteexpress, cnki, refworks, refer, bibtex,
+        journal_page, scopus_csv, tabular.jsonl, tabular.csv,
+    )
 
 
 def formats() -> list[str]:

@@ -9,8 +9,8 @@ both are normalised before matching.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from corpus.readers import Skip
 from corpus.record import Record, make_record_id, normalise_doi

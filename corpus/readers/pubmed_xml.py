@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from lxml import etree
 
@@ -67,10 +67,12 @@ def _authors(article: etree._Element) -> tuple[str, ...]:
 
 
 def _doi(article_el: etree._Element) -> str | None:
-    for el in article_el.iterfind(".//ELocationID[@EIdType='doi']"):
+    # Explicit paths, not ".//": PubmedData/ReferenceList holds the DOIs of *cited* papers, which
+    # a descendant search returned for articles without a DOI of their own (and it was slow).
+    for el in article_el.iterfind("MedlineCitation/Article/ELocationID[@EIdType='doi']"):
         if el.text:
             return normalise_doi(el.text)
-    for el in article_el.iterfind(".//ArticleIdList/ArticleId[@IdType='doi']"):
+    for el in article_el.iterfind("PubmedData/ArticleIdList/ArticleId[@IdType='doi']"):
         if el.text:
             return normalise_doi(el.text)
     return None

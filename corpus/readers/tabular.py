@@ -15,9 +15,10 @@ from __future__ import annotations
 import csv as _csv
 import json
 import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from corpus.readers import Skip
 from corpus.record import LANGS, Record, make_record_id, normalise_doi

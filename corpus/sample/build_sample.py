@@ -53,4 +53,5 @@ def main(src: str, dest: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else str(Path(__file__).with_name("pubmed21n1298-oncology.xml.gz")))
+    default_dest = str(Path(__file__).with_name("pubmed21n1298-oncology.xml.gz"))
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else default_dest)

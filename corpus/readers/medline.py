@@ -1,0 +1,58 @@
+"""MEDLINE / .nbib text (PubMed "Save → Format: PubMed", also ERIC and EndNote exports).
+
+Tags are up to four characters padded to "TAG - "; values wrap onto lines indented by six spaces;
+records are separated by blank lines (and always start with PMID- when they come from PubMed).
+TT (transliterated title) and OAB (other abstract) carry the Chinese side of Chinese-journal
+records, so both feed the language split.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from corpus.readers import Skip
+from corpus.readers._tagged import build, doi_of, head_text, outcome, split_tagged, year_of
+from corpus.record import Record
+from corpus.sources import InputFileError, read_text
+from corpus.text import squash
+
+NAME = "medline"
+
+_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,4}) *-(?: (.*))?$")  # padded to four columns, ERIC writes "ISSN - "
+_SNIFF = re.compile(r"^(?:PMID|OWN |STAT|FAU |DCOM)- ", re.M)
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    text = head_text(head)
+    return bool(_SNIFF.search(text)) and not re.search(r"^TY {1,2}- ", text, re.M)
+
+
+def _match(line: str) -> tuple[str, str] | None:
+    m = _TAG.match(line.lstrip("\ufeff"))
+    return (m.group(1), m.group(2) or "") if m else None
+
+
+def parse(path: Path) -> Iterator[Record | Skip]:
+    text = read_text(path)
+    n = 0
+    for rec in split_tagged(text, _match, start=("PMID",), blank_ends=True, joiner=" "):
+        n += 1
+        abstracts = [squash(v) for v in rec.get("AB", "OAB")]
+        ids = rec.get("LID", "AID")
+        doi = doi_of(*[i for i in ids if "[doi]" in i]) or doi_of(*[i for i in ids if "doi" in i.lower()])
+        record = build(
+            titles=rec.get("TI", "TT", "BTI"),
+            abstracts=abstracts,
+            pmid=rec.first("PMID"),
+            doi=doi,
+            authors=rec.get("FAU") or rec.get("AU"),
+            journal=rec.first("JT", "TA"),
+            year=year_of(rec.first("DP"), rec.first("DEP"), rec.first("SO")),
+            keywords=rec.get("OT") + [v.split("/")[0].lstrip("*") for v in rec.get("MH")],
+            pub_types=rec.get("PT"),
+        )
+        yield outcome(path, rec.no, rec.line, record)
+    if n == 0:
+        raise InputFileError(path, "no MEDLINE records (lines like 'PMID- 123') found")

@@ -1,0 +1,63 @@
+"""RIS (Zotero, EndNote, Mendeley, IEEE, WoS and most databases: Export → RIS).
+
+Own parser rather than rispy so that each record keeps its line number for Skips and so that
+sloppy real exports still parse: a BOM, "TY - " with one space, mixed CR/LF/CRLF, empty and
+unknown tags, and values that wrap onto untagged lines. A record runs from TY to ER.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from corpus.readers import Skip
+from corpus.readers._tagged import TaggedRecord, build, doi_of, head_text, outcome, split_list, split_tagged, year_of
+from corpus.record import Record
+from corpus.sources import InputFileError, read_text
+
+NAME = "ris"
+
+_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*))?$")
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    text = head_text(head)
+    return bool(re.search(r"^\s*TY {1,2}- ", text, re.M)) and bool(re.search(r"^ER {1,2}-", text, re.M))
+
+
+def _match(line: str) -> tuple[str, str] | None:
+    m = _TAG.match(line.lstrip("\ufeff"))
+    return (m.group(1), m.group(2) or "") if m else None
+
+
+def _pmid_from_accession(rec: TaggedRecord) -> str | None:
+    """AN is a PMID only when the record says it came from PubMed/MEDLINE."""
+    origin = " ".join(rec.get("DP", "DB")).lower()
+    an = rec.first("AN") or ""
+    return an if an.isdigit() and ("pubmed" in origin or "medline" in origin or "nlm" in origin) else None
+
+
+def parse(path: Path) -> Iterator[Record | Skip]:
+    text = read_text(path)
+    n = 0
+    for rec in split_tagged(text, _match, start=("TY",), end=("ER",), joiner=" "):
+        n += 1
+        titles = rec.get("TI", "T1", "CT", "BT") + rec.get("TT", "ST")
+        authors = rec.get("AU", "A1")
+        if not authors:
+            authors = rec.get("A2", "ED")
+        record = build(
+            titles=titles,
+            abstracts=rec.get("AB", "N2"),
+            pmid=rec.first("PM") or _pmid_from_accession(rec),
+            doi=doi_of(*rec.get("DO", "DI", "M3", "UR", "L3", "N1")),
+            authors=authors,
+            journal=rec.first("JO", "T2", "JF", "JA", "J2", "J1"),
+            year=year_of(rec.first("PY"), rec.first("Y1"), rec.first("DA")),
+            keywords=split_list(rec.get("KW")),
+            pub_types=rec.get("TY"),
+        )
+        yield outcome(path, rec.no, rec.line, record)
+    if n == 0:
+        raise InputFileError(path, "no RIS records (a 'TY  - ' line) found")

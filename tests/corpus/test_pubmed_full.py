@@ -1,0 +1,20 @@
+"""The whole 30,000-record baseline file is accounted for: every record stored or skipped."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SHARED
+
+from corpus.readers import read_file
+
+BASELINE = SHARED / "corpus" / "pubmed20n0014.xml.gz"
+
+
+@pytest.mark.skipif(not BASELINE.is_file(), reason="shared corpus not present")
+def test_pubmed_baseline_accounted_for() -> None:
+    result = read_file(BASELINE)  # ~10 s since the clean/squash fast paths
+    assert result.format == "pubmed-xml" and not result.failed
+    assert len(result.records) + len(result.skipped) == 30000
+    assert len(result.records) > 14000
+    assert all(s.reason.startswith(("no abstract", "book record")) for s in result.skipped)
+    assert len({r.id for r in result.records}) == len(result.records)
