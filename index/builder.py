@@ -113,6 +113,7 @@ def write_generation(
     tagger: Callable[[Record], dict] | None = None,
     extra_writers: Iterable[Callable[[Path, list[Record]], list[str]]] = (),
     progress: Progress = _noop,
+    cache_dir: Path | None = None,
 ) -> BuildReport:
     """Build a complete generation from `records` and make it current. Caller holds the lock."""
     options = options or BuildOptions()
@@ -132,7 +133,7 @@ def write_generation(
 
     chunked = [chunk_record(rec) for rec in unique]
     all_chunks = [c for docs, sents in chunked for c in (*docs, *sents)]
-    cache = EmbeddingCache(layout.cache_dir, encoder.model_id, encoder.dim)
+    cache = EmbeddingCache(cache_dir or layout.cache_dir, encoder.model_id, encoder.dim)
     try:
         table, embedded, cached = embed_chunks(all_chunks, encoder, cache, options.batch_size, progress)
     finally:

@@ -1,0 +1,135 @@
+"""The writing operations behind `index build` and `index update`, free of any CLI concern.
+
+build:  read SOURCES, merge, index exactly those records as a new generation.
+update: start from the current generation's records, add new ones, replace changed ones,
+        keep the rest; with prune, drop records whose source file was read again and no
+        longer holds them, or whose source file is gone. Unchanged text is never re-embedded
+        (the embedding cache), so an update over unchanged sources costs reading and writing only.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from corpus.ingest import IngestResult, ingest
+from corpus.record import Record
+from index.builder import BuildOptions, BuildReport, Progress, _noop, content_hash, write_generation
+from index.encoders import DEFAULT_MODEL, ModelSpec, indexing_encoder
+from index.layout import IndexLayout
+from index.lock import WriterLock
+from index.manifest import Manifest
+from index.store import Store
+
+
+def sample_sources() -> list[Path]:
+    """The bundled sample corpus: PubMed oncology records and the bilingual seed review."""
+    folder = Path(str(resources.files("corpus") / "sample"))
+    return [folder / "pubmed21n1298-oncology.xml.gz", folder / "immune-cell-therapy-review.zh-en.txt"]
+
+
+@dataclass
+class UpdateCounts:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class WriteResult:
+    ingest: IngestResult
+    build: BuildReport | None
+    counts: UpdateCounts
+    seconds: float
+
+    def summary(self) -> dict:
+        s = self.ingest.summary()
+        c = self.counts
+        return {
+            "files": s["files"], "records": s["records"], "merged": s["merged"],
+            "added": c.added, "updated": c.updated, "removed": c.removed, "unchanged": c.unchanged,
+            "skipped": s["skipped"],
+            "embedded_chunks": self.build.embedded_chunks if self.build else 0,
+            "index_records": self.build.records if self.build else 0,
+            "generation": self.build.generation.name if self.build else None,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def _tagger():
+    """The glossary tagger (therapy / cancer type), when the glossary module is present."""
+    try:
+        from index.glossary import Glossary
+    except ImportError:
+        return None
+    glossary = Glossary.load()
+    return lambda rec: glossary.tags({lang: rec.text(lang) for lang in rec.langs})
+
+
+def _extra_writers():
+    try:
+        from index.lexical import write_lexical
+    except ImportError:
+        return []
+    return [write_lexical]
+
+
+def _merge_update(old: list[Record], new: list[Record], read_files: set[str], prune: bool
+                  ) -> tuple[list[Record], UpdateCounts]:
+    counts = UpdateCounts()
+    by_id = {r.id: r for r in new}
+    out: list[Record] = []
+    for rec in old:
+        fresh = by_id.pop(rec.id, None)
+        if fresh is not None:
+            if content_hash(fresh) == content_hash(rec):
+                counts.unchanged += 1
+                out.append(rec if rec.source == fresh.source else fresh)
+            else:
+                counts.updated += 1
+                out.append(fresh)
+        elif prune and (rec.source in read_files or not os.path.exists(rec.source)):
+            counts.removed += 1
+        else:
+            out.append(rec)
+    for rec in new:
+        if rec.id in by_id:
+            counts.added += 1
+            out.append(rec)
+    return out, counts
+
+
+def write_index(
+    index_dir: Path, sources: list[str | Path], *, update: bool = False, prune: bool = False,
+    model: str | None = None, fmt: str | None = None, strict: bool = False, index_type: str = "auto",
+    wait: float = 0.0, progress: Progress = _noop, on_file=None,
+) -> WriteResult:
+    """Read sources and write a new generation under the writer lock (raises LockBusy when held)."""
+    start = time.perf_counter()
+    layout = IndexLayout(Path(index_dir))
+    with WriterLock(layout.lock_file, wait=wait):
+        current = layout.current()
+        old_manifest = Manifest.read(current) if update and current else None
+        spec = ModelSpec.parse(model if model else (old_manifest.model_path if old_manifest else None))
+        result = ingest(sources, fmt=fmt, strict=strict, on_file=on_file)
+        if old_manifest is not None:
+            store = Store(current / "store.sqlite")
+            try:
+                old = [s.record for s in store.iter_all()]
+            finally:
+                store.close()
+            read_files = {f.file for f in result.files if not f.failed}
+            records, counts = _merge_update(old, result.records, read_files, prune)
+        else:
+            records, counts = result.records, UpdateCounts(added=len(result.records))
+        encoder = indexing_encoder(spec)
+        report = write_generation(
+            layout, records, encoder, None if spec.name == DEFAULT_MODEL else spec.name,
+            BuildOptions(index_type=index_type), tagger=_tagger(), extra_writers=_extra_writers(),
+            progress=progress,
+        )
+    return WriteResult(result, report, counts, time.perf_counter() - start)

@@ -1,0 +1,385 @@
+"""The `oncosearch` command line (Typer).
+
+Heavy modules (numpy, faiss, torch) are imported inside the commands that need them, so that
+`--help` is instant and a search never loads torch.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from search import exitcodes
+
+app = typer.Typer(
+    name="oncosearch",
+    help="Bilingual (中文 + English) semantic search over oncology abstracts.\n\n"
+    "Example: oncosearch search \"CAR-T细胞治疗的安全性\"",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Build, update and check the index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+IndexOpt = typer.Option(
+    None, "--index", help="Index directory. Default: $ONCOSEARCH_INDEX, else $XDG_DATA_HOME/oncosearch/index "
+    "(~/.local/share/oncosearch/index).", show_default=False,
+)
+JsonOpt = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
+
+
+def _index_dir(index: Optional[Path]) -> Path:
+    from index.layout import default_index_dir
+
+    return index if index is not None else default_index_dir()
+
+
+def _fail(message: str, code: int = exitcodes.FAILED) -> None:
+    typer.echo(f"oncosearch: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _open_searcher(index: Optional[Path], model: Optional[str] = None):
+    from index.encoders import ModelError
+    from index.manifest import IndexError_
+    from search.engine import NoIndex, Searcher
+
+    try:
+        return Searcher(_index_dir(index), model=model)
+    except (NoIndex, IndexError_, ModelError) as e:
+        _fail(str(e))
+
+
+def _setup_logging(quiet: bool, log_file: Optional[Path]) -> None:
+    handlers: list[logging.Handler] = []
+    if log_file is not None:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    if not quiet:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers,
+                        force=True)
+    for noisy in ("sentence_transformers", "transformers", "jieba", "faiss", "httpx", "huggingface_hub"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _write(sources: list[Path], *, update: bool, prune: bool, index: Optional[Path], model: Optional[str],
+           fmt: Optional[str], strict: bool, index_type: str, wait: float, quiet: bool, json_out: bool,
+           log_file: Optional[Path]) -> None:
+    """Shared body of `index build` and `index update`: read, embed, switch, summarise, exit code."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from corpus.ingest import StrictStop
+    from index.encoders import ModelError
+    from index.lock import LockBusy
+    from index.manifest import IndexError_
+    from index.pipeline import sample_sources, write_index
+
+    _setup_logging(quiet or json_out, log_file)
+    log = logging.getLogger("oncosearch")
+    if not sources:
+        sources = sample_sources()
+        log.info("no SOURCE given: indexing the bundled sample corpus")
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   disable=quiet or json_out, transient=False)
+    tasks: dict[str, int] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        label = {"embed": "Embedding chunks", "store": "Writing store"}.get(stage, stage)
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(label, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    def on_file(fr) -> None:
+        log.info("read %s (%s): %d records, %d skipped", fr.file, fr.format or "?", len(fr.records), len(fr.skipped))
+        for skip in fr.skipped[:20]:
+            log.warning("skipped %s", skip)
+        if len(fr.skipped) > 20:
+            log.warning("… and %d more skipped in %s (see --json)", len(fr.skipped) - 20, fr.file)
+
+    try:
+        with bar:
+            result = write_index(
+                _index_dir(index), sources, update=update, prune=prune, model=model, fmt=fmt, strict=strict,
+                index_type=index_type, wait=wait, progress=progress, on_file=on_file,
+            )
+    except LockBusy as e:
+        _fail(str(e), exitcodes.BUSY)
+    except StrictStop as e:
+        _fail(f"--strict: {e}; nothing was written")
+    except (ModelError, IndexError_, ValueError) as e:
+        _fail(str(e))
+    summary = result.summary()
+    if json_out:
+        from search.render import print_json
+
+        print_json(summary)
+    else:
+        log.info(
+            "index %s: %d records (%d added, %d updated, %d removed, %d unchanged); %d files read, %d merged, "
+            "%d skipped; %d chunks embedded; %.1fs", summary["generation"], summary["index_records"],
+            summary["added"], summary["updated"], summary["removed"], summary["unchanged"], summary["files"],
+            summary["merged"], len(summary["skipped"]), summary["embedded_chunks"], summary["seconds"],
+        )
+    if result.ingest.files and len(result.ingest.failed_files) == len(result.ingest.files) and not result.ingest.records:
+        raise typer.Exit(exitcodes.FAILED)
+    raise typer.Exit(exitcodes.SKIPPED if summary["skipped"] else exitcodes.OK)
+
+
+SourcesArg = typer.Argument(None, help="Files or folders to read (any supported format; folders recursively). "
+                            "None: the bundled sample corpus.", show_default=False)
+ModelOpt = typer.Option(None, "--model", help="A local sentence-transformers model directory to embed with "
+                        "instead of the built-in USE multilingual v3.", show_default=False)
+FormatOpt = typer.Option(None, "--format", help="Force the input format instead of detecting it "
+                         "(see `oncosearch formats`).", show_default=False)
+StrictOpt = typer.Option(False, "--strict", help="Stop at the first bad record or file; write nothing.")
+TypeOpt = typer.Option("auto", "--index-type", help="FAISS index type: auto (flat below 300k vectors, "
+                       "else HNSW), flat or hnsw.")
+WaitOpt = typer.Option(0.0, "--wait", help="Seconds to wait for another writer to finish before giving up "
+                       "with exit code 75.")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bar or log lines on the terminal.")
+LogOpt = typer.Option(None, "--log-file", help="Append log lines (files read, skips, summary) to this file.",
+                      show_default=False)
+
+
+@index_app.command("build")
+def index_build(
+    sources: Optional[list[Path]] = SourcesArg, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
+    fmt: Optional[str] = FormatOpt, strict: bool = StrictOpt, index_type: str = TypeOpt, wait: float = WaitOpt,
+    quiet: bool = QuietOpt, json_out: bool = JsonOpt, log_file: Optional[Path] = LogOpt,
+) -> None:
+    """Build a new index from SOURCES (replacing what the index held), with a progress bar.
+
+    Examples:
+
+      oncosearch index build                          # the bundled sample corpus
+
+      oncosearch index build exports/ pubmed.xml.gz   # folders and files, formats detected
+
+      oncosearch index build cnki.txt --format cnki --index ./myindex --json
+    """
+    _write(sources or [], update=False, prune=False, index=index, model=model, fmt=fmt, strict=strict,
+           index_type=index_type, wait=wait, quiet=quiet, json_out=json_out, log_file=log_file)
+
+
+@index_app.command("update")
+def index_update(
+    sources: list[Path] = typer.Argument(..., help="Files or folders to read.", show_default=False),
+    prune: bool = typer.Option(False, "--prune", help="Remove records whose source file was read again and no "
+                               "longer holds them, or whose source file no longer exists."),
+    index: Optional[Path] = IndexOpt, fmt: Optional[str] = FormatOpt, strict: bool = StrictOpt,
+    index_type: str = TypeOpt, wait: float = WaitOpt, quiet: bool = QuietOpt, json_out: bool = JsonOpt,
+    log_file: Optional[Path] = LogOpt,
+) -> None:
+    """Add new and changed records from SOURCES; embed only text not seen before. For cron.
+
+    Examples:
+
+      oncosearch index update ~/exports --prune --quiet --log-file ~/oncosearch.log
+
+      oncosearch index update new.nbib --json --wait 600
+    """
+    _write(sources, update=True, prune=prune, index=index, model=None, fmt=fmt, strict=strict,
+           index_type=index_type, wait=wait, quiet=quiet, json_out=json_out, log_file=log_file)
+
+
+@index_app.command("check")
+def index_check(index: Optional[Path] = IndexOpt, json_out: bool = JsonOpt) -> None:
+    """Verify the current generation: manifest, checksums, vector counts against the store, model.
+
+    Exits 0 when sound, 1 with a list of problems otherwise.
+
+    Example: oncosearch index check --index ./myindex
+    """
+    from index.check import check_index
+
+    problems, info = check_index(_index_dir(index))
+    if json_out:
+        from search.render import print_json
+
+        print_json({"ok": not problems, "problems": problems, **info})
+    elif problems:
+        for p in problems:
+            typer.echo(f"PROBLEM: {p}", err=True)
+    else:
+        typer.echo(f"ok: {info.get('generation')} ({info.get('records')} records, {info.get('sentences')} sentences, "
+                   f"model {info.get('model_id')})")
+    raise typer.Exit(exitcodes.FAILED if problems else exitcodes.OK)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Your question or keywords, in Chinese or English."),
+    k: int = typer.Option(10, "-k", "--top", min=1, max=1000, help="Number of results."),
+    lang: str = typer.Option("any", "--lang", help="Only records with text in this language: zh, en or any."),
+    year_from: Optional[int] = typer.Option(None, "--year-from", help="Only records published in or after this year."),
+    year_to: Optional[int] = typer.Option(None, "--year-to", help="Only records published in or before this year."),
+    index: Optional[Path] = IndexOpt,
+    model: Optional[str] = typer.Option(None, "--model", help="Model directory to check against the index's "
+                                        "model (a mismatch is refused).", show_default=False),
+    explain: bool = typer.Option(False, "--explain", help="Show each leg's rank and score per result."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Search the index and print ranked results with their best sentence.
+
+    Examples:
+
+      oncosearch search "CAR-T细胞治疗的安全性"
+
+      oncosearch search "PD-1 blockade in melanoma" -k 20 --year-from 2020 --lang en
+
+      oncosearch search "免疫检查点抑制剂 肺癌" --json
+    """
+    from search.engine import LANGS, Filters
+
+    if lang not in LANGS:
+        _fail(f"--lang {lang}: choose one of {', '.join(LANGS)}", exitcodes.USAGE)
+    if not query.strip():
+        _fail('empty query: type some words, e.g. oncosearch search "CAR-T cytokine release syndrome"',
+              exitcodes.USAGE)
+    searcher = _open_searcher(index, model)
+    hits = searcher.search(query, k=k, filters=Filters(lang=lang, year_from=year_from, year_to=year_to))
+    if json_out:
+        from search.render import print_json
+
+        results = [h.to_dict() | ({"explain": h.legs} if explain else {}) for h in hits]
+        print_json({"query": query, "results": results})
+    else:
+        from search.render import hits_table
+
+        hits_table(query, hits, explain=explain)
+
+
+@app.command()
+def show(
+    record_id: str = typer.Argument(..., metavar="ID", help="Record id, PMID or DOI (as shown by search)."),
+    index: Optional[Path] = IndexOpt, json_out: bool = JsonOpt,
+) -> None:
+    """Show one record in full (both languages where present).
+
+    Examples: oncosearch show 33476687    oncosearch show doi:10.1016/j.jhep.2021.01.002 --json
+    """
+    searcher = _open_searcher(index)
+    stored = searcher.get(record_id)
+    if stored is None:
+        _fail(f"no record with id, PMID or DOI {record_id!r} in {searcher.generation.parent.parent}")
+    if json_out:
+        from search.render import print_json
+
+        print_json(stored.record.to_dict() | {"tags": stored.tags})
+    else:
+        from search.render import record_text
+
+        record_text(stored)
+
+
+@app.command()
+def stats(index: Optional[Path] = IndexOpt, json_out: bool = JsonOpt) -> None:
+    """Show the configuration and what the index holds (records, languages, years, model).
+
+    Example: oncosearch stats --json
+    """
+    from search.stats import index_stats
+
+    searcher = _open_searcher(index)
+    info = index_stats(searcher)
+    if json_out:
+        from search.render import print_json
+
+        print_json(info)
+    else:
+        for key, value in info.items():
+            typer.echo(f"{key:>18}: {value}")
+
+
+@app.command("eval")
+def evaluate(
+    folder: Path = typer.Argument(..., help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv) or a "
+                                  "parallel folder (NAME.zh beside NAME.en, line-aligned)."),
+    queries: Optional[Path] = typer.Option(None, "--queries", help="Use this queries.jsonl instead (its own "
+                                           "qrels/test.tsv beside it is used when present).", show_default=False),
+    add: Optional[list[Path]] = typer.Option(None, "--add", help="Extra records to index as distractors "
+                                             "(any supported format).", show_default=False),
+    model: Optional[str] = ModelOpt,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Measure retrieval quality: MRR@10, Recall@1/@10/@100, nDCG@10 (BEIR) or accuracy@1 (parallel).
+
+    The evaluation index is built once per corpus and model under $XDG_CACHE_HOME/oncosearch/eval.
+
+    Examples:
+
+      oncosearch eval ../shared/bench/pubmedqa
+
+      oncosearch eval ../shared/bench/pubmedqa --add corpus/sample/pubmed21n1298-oncology.xml.gz
+
+      oncosearch eval ../shared/bench/wmt18-biomed-zh-en --json
+    """
+    from search.evaluate import EvalError, run_eval
+
+    _setup_logging(json_out, None)
+    try:
+        report = run_eval(folder, queries_file=queries, add=add or [], model=model)
+    except EvalError as e:
+        _fail(str(e))
+    if json_out:
+        from search.render import print_json
+
+        print_json(report)
+    else:
+        for key, value in report.items():
+            typer.echo(f"{key:>22}: {value:.4f}" if isinstance(value, float) else f"{key:>22}: {value}")
+
+
+@app.command()
+def ingest(
+    sources: list[Path] = typer.Argument(..., help="Files or folders to read.", show_default=False),
+    fmt: Optional[str] = FormatOpt, strict: bool = StrictOpt, json_out: bool = JsonOpt,
+) -> None:
+    """Read files without indexing: report records, merges and every skip (file, record, reason).
+
+    Exit codes: 0 all good, 3 done with skips, 1 nothing readable (or --strict hit a problem).
+
+    Examples: oncosearch ingest exports/    oncosearch ingest cnki.txt --strict --json
+    """
+    from corpus.ingest import StrictStop, ingest as run_ingest
+
+    try:
+        result = run_ingest(sources, fmt=fmt, strict=strict)
+    except StrictStop as e:
+        _fail(f"--strict: {e}")
+    summary = result.summary()
+    if json_out:
+        from search.render import print_json
+
+        print_json(summary)
+    else:
+        for fr in result.files:
+            typer.echo(f"{fr.file}: {fr.format or '?'}, {len(fr.records)} records, {len(fr.skipped)} skipped")
+        for s in result.skipped:
+            typer.echo(f"  skipped {s}")
+        for m in result.merges:
+            typer.echo(f"  merged {m.merged_id} into {m.kept_id} (same {m.reason})")
+        typer.echo(f"{summary['files']} files, {summary['records']} records, {summary['merged']} merged, "
+                   f"{len(summary['skipped'])} skipped")
+    if result.files and len(result.failed_files) == len(result.files):
+        raise typer.Exit(exitcodes.FAILED)
+    raise typer.Exit(exitcodes.SKIPPED if result.skipped else exitcodes.OK)
+
+
+@app.command()
+def formats() -> None:
+    """List the input formats that are detected automatically (names for --format)."""
+    from corpus.readers import formats as names
+
+    for name in names():
+        typer.echo(name)
+
+
+def main() -> None:
+    app()

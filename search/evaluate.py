@@ -1,0 +1,123 @@
+"""Retrieval evaluation on BEIR-layout folders and on line-aligned parallel text.
+
+BEIR layout: corpus.jsonl ({"_id", "title", "text"}), queries.jsonl ({"_id", "text"}),
+qrels/test.tsv (query-id, corpus-id, score; graded scores allowed). Texts may be Chinese or
+English: the JSONL reader detects each one's language.
+
+Parallel layout (e.g. WMT18 biomedical): files NAME.zh and NAME.en with line i of one the
+translation of line i of the other. Every Chinese line must retrieve its English translation
+among all English lines, and the reverse; reported as accuracy@1 and MRR.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+class EvalError(Exception):
+    """The folder is not an evaluation set this command reads."""
+
+
+@dataclass
+class BeirSet:
+    corpus: Path
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+
+def load_beir(folder: Path, queries_file: Path | None = None) -> BeirSet:
+    corpus = folder / "corpus.jsonl"
+    qfile = queries_file or folder / "queries.jsonl"
+    qrels_file = folder / "qrels" / "test.tsv"
+    if queries_file is not None and (queries_file.parent / "qrels" / "test.tsv").exists():
+        qrels_file = queries_file.parent / "qrels" / "test.tsv"
+    for p in (corpus, qfile, qrels_file):
+        if not p.exists():
+            raise EvalError(f"{folder}: not a BEIR folder: {p.name} missing "
+                            "(need corpus.jsonl, queries.jsonl, qrels/test.tsv)")
+    qrels: dict[str, dict[str, int]] = defaultdict(dict)
+    with open(qrels_file, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f, delimiter="\t")
+        for row in reader:
+            if not row or row[0] == "query-id":
+                continue
+            qrels[row[0]][row[1]] = int(float(row[2]))
+    queries = {}
+    for line in qfile.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            q = json.loads(line)
+            if str(q["_id"]) in qrels:
+                queries[str(q["_id"])] = q["text"]
+    return BeirSet(corpus, queries, dict(qrels))
+
+
+def metrics(ranked: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> dict[str, float]:
+    """MRR@10, Recall@1/@10/@100 and nDCG@10 (graded gains, log2 discount) over judged queries."""
+    mrr = r1 = r10 = r100 = ndcg = 0.0
+    n = 0
+    for qid, rels in qrels.items():
+        relevant = {d for d, g in rels.items() if g > 0}
+        if not relevant:
+            continue
+        n += 1
+        docs = ranked.get(qid, [])
+        for i, d in enumerate(docs[:10]):
+            if d in relevant:
+                mrr += 1.0 / (i + 1)
+                break
+        r1 += len(relevant & set(docs[:1])) / len(relevant)
+        r10 += len(relevant & set(docs[:10])) / len(relevant)
+        r100 += len(relevant & set(docs[:100])) / len(relevant)
+        dcg = sum(rels.get(d, 0) / math.log2(i + 2) for i, d in enumerate(docs[:10]) if rels.get(d, 0) > 0)
+        ideal = sorted((g for g in rels.values() if g > 0), reverse=True)[:10]
+        idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+        ndcg += dcg / idcg if idcg else 0.0
+    if n == 0:
+        raise EvalError("no judged query with a relevant document")
+    return {"queries": n, "mrr@10": mrr / n, "recall@1": r1 / n, "recall@10": r10 / n,
+            "recall@100": r100 / n, "ndcg@10": ndcg / n}
+
+
+def find_parallel(folder: Path) -> list[tuple[Path, Path]]:
+    """(zh, en) file pairs of a parallel folder: NAME.zh beside NAME.en."""
+    pairs = []
+    for zh in sorted(folder.glob("*.zh")):
+        en = zh.with_suffix(".en")
+        if en.exists():
+            pairs.append((zh, en))
+    return pairs
+
+
+def parallel_metrics(zh_vecs: np.ndarray, en_vecs: np.ndarray) -> dict[str, float]:
+    """Accuracy@1 and MRR of translation retrieval in both directions (exact cosine)."""
+    sims = zh_vecs @ en_vecs.T
+    out = {"pairs": int(len(zh_vecs))}
+    for name, s in (("zh->en", sims), ("en->zh", sims.T)):
+        diag = np.diag(s)
+        rank = (s > diag[:, None]).sum(axis=1) + 1
+        out[f"{name} accuracy@1"] = float((rank == 1).mean())
+        out[f"{name} mrr"] = float((1.0 / rank).mean())
+    return out
+
+
+def parallel_as_beir(zh: Path, en: Path, direction: str) -> tuple[list, dict[str, str], dict[str, dict[str, int]]]:
+    """A parallel file pair as (corpus records, queries, qrels) for one direction, 'zh->en' or 'en->zh'."""
+    from corpus.record import Record
+
+    zh_lines = zh.read_text(encoding="utf-8").splitlines()
+    en_lines = en.read_text(encoding="utf-8").splitlines()
+    if len(zh_lines) != len(en_lines):
+        raise EvalError(f"{zh} has {len(zh_lines)} lines but {en} has {len(en_lines)}: not line-aligned")
+    src, dst, dst_lang = (zh_lines, en_lines, "en") if direction == "zh->en" else (en_lines, zh_lines, "zh")
+    stem = zh.stem
+    records = [Record(id=f"{stem}:{i}", abstract={dst_lang: t}) for i, t in enumerate(dst) if t.strip()]
+    queries = {f"{stem}:{i}": t for i, t in enumerate(src) if t.strip() and dst[i].strip()}
+    qrels = {qid: {qid: 1} for qid in queries}
+    return records, queries, qrels
