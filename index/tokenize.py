@@ -21,8 +21,10 @@ Pipeline
 
 Precise-mode words rather than character bigrams: the user dictionary keeps drug names and
 therapy terms whole, and a term's tokens are the same in a query and in a document because
-the same function runs on both. Bigrams would add recall on unseen compounds at a large
-cost in index size and precision; revisit with a Chinese relevance set.
+the same function runs on both. Long words also emit their dictionary sub-words (search-mode
+style) so a shorter query term still matches. Bigrams would add recall on unseen compounds at
+a large cost in index size and precision; revisit once there is a Chinese-document relevance
+set (bench/pubmedqa-zh has Chinese queries over English abstracts, so cannot decide it).
 """
 
 from __future__ import annotations
@@ -99,6 +101,21 @@ EN_STOPWORDS = frozenset(
     """.split()
 )
 
+# British spellings mapped to American before stemming, so "tumour" finds "tumor".
+_SPELLING = {
+    "tumour": "tumor", "tumours": "tumors", "tumoural": "tumoral", "leukaemia": "leukemia",
+    "leukaemias": "leukemias", "leukaemic": "leukemic", "oesophageal": "esophageal",
+    "oesophagus": "esophagus", "oesophagectomy": "esophagectomy", "oestrogen": "estrogen",
+    "haematological": "hematological", "haematologic": "hematologic", "haematopoietic": "hematopoietic",
+    "haemorrhage": "hemorrhage", "haemoglobin": "hemoglobin", "anaemia": "anemia",
+    "paediatric": "pediatric", "paediatrics": "pediatrics", "randomised": "randomized",
+    "randomisation": "randomization", "characterised": "characterized", "immunised": "immunized",
+    "hypogammaglobulinaemia": "hypogammaglobulinemia", "hypoxaemia": "hypoxemia",
+    "diarrhoea": "diarrhea", "oedema": "edema", "gynaecological": "gynecological",
+    "favourable": "favorable", "unfavourable": "unfavorable", "behaviour": "behavior",
+    "centre": "center", "centres": "centers", "labelled": "labeled", "signalling": "signaling",
+    "tumourigenesis": "tumorigenesis", "haemophagocytic": "hemophagocytic", "anaesthesia": "anesthesia",
+}  # fmt: skip
 _stemmer = Stemmer.Stemmer("english")
 # word → stemmed token, or "" for a stop word. Grows to the vocabulary size (~1e5 words).
 _STEM: dict[str, str] = {}
@@ -117,7 +134,7 @@ def _stem(word: str) -> str:
         if word in EN_STOPWORDS:
             tok = ""
         elif word.isalpha():
-            tok = _stemmer.stemWord(word)
+            tok = _stemmer.stemWord(_SPELLING.get(word, word))
         else:
             tok = word  # alnum codes (cd19, l1, 41bb) are not English words: keep as is
         _STEM[word] = tok
@@ -195,10 +212,25 @@ def _jieba_tokenizer():
 
 
 def _chinese(run: str, out: list[str]) -> None:
-    """Append the jieba words of a pure-CJK run to `out` (stop words dropped)."""
-    for word in _jieba_tokenizer().lcut(run, HMM=True):
-        if word not in ZH_STOPWORDS:
-            out.append(word)
+    """Append the jieba words of a pure-CJK run to `out` (stop words dropped).
+
+    A word of 4+ characters is followed by its 2-, 3- and 4-character substrings that are
+    dictionary words (jieba's search-mode idea), so "免疫细胞治疗" is findable whole and by
+    "细胞治疗", and "非小细胞肺癌" by "肺癌", on both the query and the document side.
+    """
+    tk = _jieba_tokenizer()
+    freq = tk.FREQ
+    for word in tk.lcut(run, HMM=True):
+        if word in ZH_STOPWORDS:
+            continue
+        out.append(word)
+        n = len(word)
+        if n >= 4:
+            for size in (2, 3, 4):
+                for i in range(n - size + 1 if size < n else 0):
+                    gram = word[i : i + size]
+                    if freq.get(gram) and gram not in ZH_STOPWORDS:
+                        out.append(gram)
 
 
 # ---------------------------------------------------------------------------------------------
