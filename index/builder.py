@@ -12,10 +12,10 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -80,7 +80,7 @@ def embed_chunks(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache, b
 
 
 def _generation_name() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
 
 
 def clean_stale(layout: IndexLayout, keep: int) -> None:
@@ -171,7 +171,7 @@ def write_generation(
     manifest = Manifest(
         model_id=encoder.model_id, model_path=model_path, dim=encoder.dim, records=len(unique),
         docs=len(doc_vecs), sentences=len(sent_vecs),
-        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), index_types=types,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"), index_types=types,
         settings={"index_type": options.index_type},
     )
     for f in files:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -34,7 +33,7 @@ IndexOpt = typer.Option(
 JsonOpt = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
 
 
-def _index_dir(index: Optional[Path]) -> Path:
+def _index_dir(index: Path | None) -> Path:
     from index.layout import default_index_dir
 
     return index if index is not None else default_index_dir()
@@ -45,7 +44,7 @@ def _fail(message: str, code: int = exitcodes.FAILED) -> None:
     raise typer.Exit(code)
 
 
-def _open_searcher(index: Optional[Path], model: Optional[str] = None):
+def _open_searcher(index: Path | None, model: str | None = None):
     from index.encoders import ModelError
     from index.manifest import IndexError_
     from search.engine import NoIndex, Searcher
@@ -56,7 +55,7 @@ def _open_searcher(index: Optional[Path], model: Optional[str] = None):
         _fail(str(e))
 
 
-def _setup_logging(quiet: bool, log_file: Optional[Path]) -> None:
+def _setup_logging(quiet: bool, log_file: Path | None) -> None:
     handlers: list[logging.Handler] = []
     if log_file is not None:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
@@ -68,9 +67,9 @@ def _setup_logging(quiet: bool, log_file: Optional[Path]) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _write(sources: list[Path], *, update: bool, prune: bool, index: Optional[Path], model: Optional[str],
-           fmt: Optional[str], strict: bool, index_type: str, wait: float, quiet: bool, json_out: bool,
-           log_file: Optional[Path]) -> None:
+def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None, model: str | None,
+           fmt: str | None, strict: bool, index_type: str, wait: float, quiet: bool, json_out: bool,
+           log_file: Path | None) -> None:
     """Shared body of `index build` and `index update`: read, embed, switch, summarise, exit code."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -149,9 +148,9 @@ LogOpt = typer.Option(None, "--log-file", help="Append log lines (files read, sk
 
 @index_app.command("build")
 def index_build(
-    sources: Optional[list[Path]] = SourcesArg, index: Optional[Path] = IndexOpt, model: Optional[str] = ModelOpt,
-    fmt: Optional[str] = FormatOpt, strict: bool = StrictOpt, index_type: str = TypeOpt, wait: float = WaitOpt,
-    quiet: bool = QuietOpt, json_out: bool = JsonOpt, log_file: Optional[Path] = LogOpt,
+    sources: list[Path] | None = SourcesArg, index: Path | None = IndexOpt, model: str | None = ModelOpt,
+    fmt: str | None = FormatOpt, strict: bool = StrictOpt, index_type: str = TypeOpt, wait: float = WaitOpt,
+    quiet: bool = QuietOpt, json_out: bool = JsonOpt, log_file: Path | None = LogOpt,
 ) -> None:
     """Build a new index from SOURCES (replacing what the index held), with a progress bar.
 
@@ -172,9 +171,9 @@ def index_update(
     sources: list[Path] = typer.Argument(..., help="Files or folders to read.", show_default=False),
     prune: bool = typer.Option(False, "--prune", help="Remove records whose source file was read again and no "
                                "longer holds them, or whose source file no longer exists."),
-    index: Optional[Path] = IndexOpt, fmt: Optional[str] = FormatOpt, strict: bool = StrictOpt,
+    index: Path | None = IndexOpt, fmt: str | None = FormatOpt, strict: bool = StrictOpt,
     index_type: str = TypeOpt, wait: float = WaitOpt, quiet: bool = QuietOpt, json_out: bool = JsonOpt,
-    log_file: Optional[Path] = LogOpt,
+    log_file: Path | None = LogOpt,
 ) -> None:
     """Add new and changed records from SOURCES; embed only text not seen before. For cron.
 
@@ -189,7 +188,7 @@ def index_update(
 
 
 @index_app.command("check")
-def index_check(index: Optional[Path] = IndexOpt, json_out: bool = JsonOpt) -> None:
+def index_check(index: Path | None = IndexOpt, json_out: bool = JsonOpt) -> None:
     """Verify the current generation: manifest, checksums, vector counts against the store, model.
 
     Exits 0 when sound, 1 with a list of problems otherwise.
@@ -217,10 +216,10 @@ def search(
     query: str = typer.Argument(..., help="Your question or keywords, in Chinese or English."),
     k: int = typer.Option(10, "-k", "--top", min=1, max=1000, help="Number of results."),
     lang: str = typer.Option("any", "--lang", help="Only records with text in this language: zh, en or any."),
-    year_from: Optional[int] = typer.Option(None, "--year-from", help="Only records published in or after this year."),
-    year_to: Optional[int] = typer.Option(None, "--year-to", help="Only records published in or before this year."),
-    index: Optional[Path] = IndexOpt,
-    model: Optional[str] = typer.Option(None, "--model", help="Model directory to check against the index's "
+    year_from: int | None = typer.Option(None, "--year-from", help="Only records published in or after this year."),
+    year_to: int | None = typer.Option(None, "--year-to", help="Only records published in or before this year."),
+    index: Path | None = IndexOpt,
+    model: str | None = typer.Option(None, "--model", help="Model directory to check against the index's "
                                         "model (a mismatch is refused).", show_default=False),
     explain: bool = typer.Option(False, "--explain", help="Show each leg's rank and score per result."),
     json_out: bool = JsonOpt,
@@ -258,7 +257,7 @@ def search(
 @app.command()
 def show(
     record_id: str = typer.Argument(..., metavar="ID", help="Record id, PMID or DOI (as shown by search)."),
-    index: Optional[Path] = IndexOpt, json_out: bool = JsonOpt,
+    index: Path | None = IndexOpt, json_out: bool = JsonOpt,
 ) -> None:
     """Show one record in full (both languages where present).
 
@@ -279,7 +278,7 @@ def show(
 
 
 @app.command()
-def stats(index: Optional[Path] = IndexOpt, json_out: bool = JsonOpt) -> None:
+def stats(index: Path | None = IndexOpt, json_out: bool = JsonOpt) -> None:
     """Show the configuration and what the index holds (records, languages, years, model).
 
     Example: oncosearch stats --json
@@ -301,11 +300,11 @@ def stats(index: Optional[Path] = IndexOpt, json_out: bool = JsonOpt) -> None:
 def evaluate(
     folder: Path = typer.Argument(..., help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv) or a "
                                   "parallel folder (NAME.zh beside NAME.en, line-aligned)."),
-    queries: Optional[Path] = typer.Option(None, "--queries", help="Use this queries.jsonl instead (its own "
+    queries: Path | None = typer.Option(None, "--queries", help="Use this queries.jsonl instead (its own "
                                            "qrels/test.tsv beside it is used when present).", show_default=False),
-    add: Optional[list[Path]] = typer.Option(None, "--add", help="Extra records to index as distractors "
+    add: list[Path] | None = typer.Option(None, "--add", help="Extra records to index as distractors "
                                              "(any supported format).", show_default=False),
-    model: Optional[str] = ModelOpt,
+    model: str | None = ModelOpt,
     json_out: bool = JsonOpt,
 ) -> None:
     """Measure retrieval quality: MRR@10, Recall@1/@10/@100, nDCG@10 (BEIR) or accuracy@1 (parallel).
@@ -339,7 +338,7 @@ def evaluate(
 @app.command()
 def ingest(
     sources: list[Path] = typer.Argument(..., help="Files or folders to read.", show_default=False),
-    fmt: Optional[str] = FormatOpt, strict: bool = StrictOpt, json_out: bool = JsonOpt,
+    fmt: str | None = FormatOpt, strict: bool = StrictOpt, json_out: bool = JsonOpt,
 ) -> None:
     """Read files without indexing: report records, merges and every skip (file, record, reason).
 
@@ -347,7 +346,8 @@ def ingest(
 
     Examples: oncosearch ingest exports/    oncosearch ingest cnki.txt --strict --json
     """
-    from corpus.ingest import StrictStop, ingest as run_ingest
+    from corpus.ingest import StrictStop
+    from corpus.ingest import ingest as run_ingest
 
     try:
         result = run_ingest(sources, fmt=fmt, strict=strict)

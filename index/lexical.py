@@ -1,0 +1,70 @@
+"""The lexical leg: BM25 (bm25s) over jieba / stemmed-English tokens of every record.
+
+One BM25 document per record: titles, abstracts and keywords of all its languages, tokenized
+by `index.tokenize.tokenize` (the same function the query goes through). Stored in the
+generation's ``bm25/`` folder and written with it, so it is always in step with the vectors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from corpus.record import Record
+from index.tokenize import tokenize
+
+FOLDER = "bm25"
+K1, B = 1.2, 0.75  # BM25 defaults (Robertson); bm25s "lucene" variant
+
+
+def record_tokens(record: Record) -> list[str]:
+    tokens: list[str] = []
+    for lang in record.langs:
+        tokens += tokenize(record.text(lang), lang)
+    if record.keywords:
+        tokens += tokenize("; ".join(record.keywords))
+    return tokens or ["<empty>"]
+
+
+def write_lexical(generation: Path, records: list[Record]) -> list[str]:
+    """Build and save the BM25 index for `records` (rowid order); return the files written."""
+    import bm25s
+
+    corpus_tokens = [record_tokens(r) for r in records]
+    retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
+    retriever.index(corpus_tokens, show_progress=False)
+    folder = generation / FOLDER
+    retriever.save(str(folder), show_progress=False)
+    return sorted(str(p.relative_to(generation)) for p in folder.iterdir() if p.is_file())
+
+
+class LexicalIndex:
+    """Read side: BM25 scores of every record for a token list."""
+
+    def __init__(self, generation: Path):
+        import bm25s
+
+        folder = generation / FOLDER
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder}: missing")
+        self.bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0)
+        self.vocab = self.bm25.vocab_dict
+
+    @property
+    def num_docs(self) -> int:
+        return int(self.bm25.scores["num_docs"])
+
+    def scores(self, tokens: list[str], weights: list[float] | None = None) -> np.ndarray:
+        """BM25 score of every record; `weights` scale each query token (expansion terms weigh less)."""
+        out = np.zeros(self.num_docs, dtype=np.float32)
+        if weights is None:
+            weights = [1.0] * len(tokens)
+        by_weight: dict[float, list[int]] = {}
+        for tok, w in zip(tokens, weights, strict=True):
+            tid = self.vocab.get(tok)
+            if tid is not None:
+                by_weight.setdefault(w, []).append(tid)
+        for w, ids in by_weight.items():
+            out += w * self.bm25.get_scores_from_ids(ids)
+        return out
