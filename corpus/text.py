@@ -103,22 +103,24 @@ def split_sentences(text: str, lang: str | None = None) -> list[str]:
         if not line:
             continue
         lang_here = lang or detect_lang(line)
-        pieces = _ZH_END.split(line) if lang_here == "zh" else _EN_END.split(line)
+        zh = lang_here == "zh"
+        pieces = _ZH_END.split(line) if zh else _EN_END.split(line)
+        glue, shortest = ("", 6) if zh else (" ", 12)  # Chinese: no spaces, more meaning per character
         buf = ""
         for piece in pieces:
             piece = piece.strip()
             if not piece:
                 continue
-            buf = f"{buf} {piece}".strip() if buf else piece
-            if lang_here == "en" and _ABBREV.search(buf):
+            buf = f"{buf}{glue}{piece}" if buf else piece
+            if not zh and _ABBREV.search(buf):
                 continue
-            if len(buf) < 12:
+            if len(buf) < shortest:
                 continue
             out.append(buf)
             buf = ""
         if buf:
-            if out and len(buf) < 12:
-                out[-1] = f"{out[-1]} {buf}"
+            if out and len(buf) < shortest:
+                out[-1] = f"{out[-1]}{glue}{buf}"
             else:
                 out.append(buf)
     return out

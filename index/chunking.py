@@ -21,7 +21,7 @@ MAX_SENTENCES = 60  # a runaway "abstract" (a whole paper pasted in) must not fl
 class Chunk:
     kind: str  # "doc" or "sent"
     lang: str
-    position: int  # sentence number within the language's text; 0 for the doc
+    position: int  # 0: the title (or the whole doc); 1, 2, ...: abstract sentences
     text: str
 
     @property
@@ -43,10 +43,8 @@ def chunk_record(record: Record) -> tuple[list[Chunk], list[Chunk]]:
         if not text:
             continue
         docs.append(Chunk("doc", lang, 0, text))
-        pieces = []
         if record.title.get(lang):
-            pieces.append(record.title[lang])
-        pieces += split_sentences(record.abstract.get(lang, ""), lang)
-        for i, sentence in enumerate(pieces[:MAX_SENTENCES]):
+            sents.append(Chunk("sent", lang, 0, record.title[lang]))
+        for i, sentence in enumerate(split_sentences(record.abstract.get(lang, ""), lang)[:MAX_SENTENCES], 1):
             sents.append(Chunk("sent", lang, i, sentence))
     return docs, sents

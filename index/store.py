@@ -156,6 +156,12 @@ class Store:
             out.update(dict(self.conn.execute(q, part).fetchall()))
         return out
 
+    def sentences_of(self, rowid: int) -> list[tuple[int, str, int, str]]:
+        """(vid, lang, position, text) of one record's sentences; position 0 is a title."""
+        return self.conn.execute(
+            "SELECT vid, lang, position, text FROM sentences WHERE record = ? ORDER BY vid", (rowid,)
+        ).fetchall()
+
     def rowids_where(self, where: str, args: tuple) -> list[int]:
         return [r[0] for r in self.conn.execute(f"SELECT rowid FROM records WHERE {where}", args)]
 

@@ -63,7 +63,7 @@ def _setup_logging(quiet: bool, log_file: Path | None) -> None:
         handlers.append(logging.StreamHandler(sys.stderr))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers,
                         force=True)
-    for noisy in ("sentence_transformers", "transformers", "jieba", "faiss", "httpx", "huggingface_hub"):
+    for noisy in ("sentence_transformers", "transformers", "jieba", "faiss", "httpx", "huggingface_hub", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -221,6 +221,7 @@ def search(
     index: Path | None = IndexOpt,
     model: str | None = typer.Option(None, "--model", help="Model directory to check against the index's "
                                         "model (a mismatch is refused).", show_default=False),
+    mode: str = typer.Option("hybrid", "--mode", help="Ranking: hybrid (dense + BM25 fused), dense or lexical."),
     explain: bool = typer.Option(False, "--explain", help="Show each leg's rank and score per result."),
     json_out: bool = JsonOpt,
 ) -> None:
@@ -234,15 +235,22 @@ def search(
 
       oncosearch search "免疫检查点抑制剂 肺癌" --json
     """
-    from search.engine import LANGS, Filters
+    from search.engine import LANGS, MODES, Filters
 
+    if mode not in MODES:
+        _fail(f"--mode {mode}: choose one of {', '.join(MODES)}", exitcodes.USAGE)
     if lang not in LANGS:
         _fail(f"--lang {lang}: choose one of {', '.join(LANGS)}", exitcodes.USAGE)
     if not query.strip():
         _fail('empty query: type some words, e.g. oncosearch search "CAR-T cytokine release syndrome"',
               exitcodes.USAGE)
     searcher = _open_searcher(index, model)
-    hits = searcher.search(query, k=k, filters=Filters(lang=lang, year_from=year_from, year_to=year_to))
+    from index.manifest import IndexError_
+
+    try:
+        hits = searcher.search(query, k=k, filters=Filters(lang=lang, year_from=year_from, year_to=year_to), mode=mode)
+    except IndexError_ as e:
+        _fail(str(e))
     if json_out:
         from search.render import print_json
 
@@ -305,6 +313,7 @@ def evaluate(
     add: list[Path] | None = typer.Option(None, "--add", help="Extra records to index as distractors "
                                              "(any supported format).", show_default=False),
     model: str | None = ModelOpt,
+    mode: str = typer.Option("hybrid", "--mode", help="Ranking: hybrid (dense + BM25), dense or lexical."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Measure retrieval quality: MRR@10, Recall@1/@10/@100, nDCG@10 (BEIR) or accuracy@1 (parallel).
@@ -323,7 +332,7 @@ def evaluate(
 
     _setup_logging(json_out, None)
     try:
-        report = run_eval(folder, queries_file=queries, add=add or [], model=model)
+        report = run_eval(folder, queries_file=queries, add=add or [], model=model, mode=mode)
     except EvalError as e:
         _fail(str(e))
     if json_out:
@@ -383,3 +392,7 @@ def formats() -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -22,7 +22,10 @@ from index.manifest import IndexError_, Manifest
 from index.store import Store, StoredRecord
 
 DOC_WEIGHT = 0.7  # share of the document score in the dense score; see BENCHMARKS.md "doc vs sentence"
+DENSE_WEIGHT = 0.5  # share of the dense leg in hybrid fusion (normalised scores); see BENCHMARKS.md
 LANGS = ("any", "zh", "en")
+MODES = ("hybrid", "dense", "lexical")
+LEXICAL_CANDIDATES = 100
 
 
 class NoIndex(Exception):
@@ -73,7 +76,8 @@ class Hit:
 class Searcher:
     """A read-only view of the generation that was current when it was opened."""
 
-    def __init__(self, index_dir: Path, model: str | None = None, doc_weight: float = DOC_WEIGHT):
+    def __init__(self, index_dir: Path, model: str | None = None, doc_weight: float = DOC_WEIGHT,
+                 dense_weight: float = DENSE_WEIGHT):
         self.layout = IndexLayout(Path(index_dir))
         generation = self.layout.current()
         if generation is None:
@@ -94,6 +98,7 @@ class Searcher:
                     "with this model (oncosearch index build --model ...)."
                 )
         self.doc_weight = doc_weight
+        self.dense_weight = dense_weight
         self.store = self._open_store()
         self.docs = self._open_vectors("docs.faiss", self.manifest.docs)
         self.sents = self._open_vectors("sents.faiss", self.manifest.sentences)
@@ -104,6 +109,7 @@ class Searcher:
         self._doc_owner = np.repeat(self._ranges[:, 0], self._ranges[:, 2])
         self._sent_owner = np.repeat(self._ranges[:, 0], self._ranges[:, 4])
         self._encoder = None
+        self._lexical = None
 
     def _open_store(self) -> Store:
         import sqlite3
@@ -134,15 +140,26 @@ class Searcher:
             self._encoder = query_encoder(self.manifest.model_id, self.manifest.model_path)
         return self._encoder
 
+    @property
+    def lexical(self):
+        if self._lexical is None:
+            from index.lexical import LexicalIndex
+
+            try:
+                self._lexical = LexicalIndex(self.generation)
+            except (FileNotFoundError, ValueError, OSError) as e:
+                raise IndexError_(f"{self.generation}: lexical index unreadable ({e}); run oncosearch index check"
+                                  ) from None
+        return self._lexical
+
     def allowed_rowids(self, filters: Filters | None) -> np.ndarray | None:
         clause = filters.sql() if filters else None
         if clause is None:
             return None
         return np.array(self.store.rowids_where(*clause), dtype=np.int64)
 
-    def dense_scores(self, qv: np.ndarray, k: int, allowed: np.ndarray | None
-                     ) -> dict[int, tuple[float, float, float, int]]:
-        """record rowid -> (dense score, doc score, sentence score, best sentence vid) for candidates."""
+    def dense_candidates(self, qv: np.ndarray, k: int, allowed: np.ndarray | None) -> set[int]:
+        """Records whose document or one of whose sentences is among the nearest vectors."""
         doc_allowed = sent_allowed = None
         if allowed is not None:
             r = self._ranges[allowed]
@@ -150,9 +167,12 @@ class Searcher:
             sent_allowed = _expand_ranges(r[:, 3], r[:, 4])
         _, doc_ids = vectors.search(self.docs, qv, max(100, 5 * k), doc_allowed)
         _, sent_ids = vectors.search(self.sents, qv, max(300, 15 * k), sent_allowed)
-        candidates = set(self._doc_owner[doc_ids].tolist()) | set(self._sent_owner[sent_ids].tolist())
+        return set(self._doc_owner[doc_ids].tolist()) | set(self._sent_owner[sent_ids].tolist())
+
+    def dense_exact(self, qv: np.ndarray, rowids: set[int]) -> dict[int, tuple[float, float, float, int]]:
+        """rowid -> (dense score, doc score, best sentence score, best sentence vid), computed exactly."""
         out = {}
-        for rowid in candidates:
+        for rowid in rowids:
             _, ds, dc, ss, sc = self._ranges[rowid]
             doc_score = float((vectors.reconstruct_range(self.docs, int(ds), int(dc)) @ qv).max()) if dc else 0.0
             if sc:
@@ -161,38 +181,108 @@ class Searcher:
                 sent_score, best_vid = float(sent[best]), int(ss) + best
             else:
                 sent_score, best_vid = doc_score, -1
-            score = self.doc_weight * doc_score + (1 - self.doc_weight) * sent_score
-            out[rowid] = (score, doc_score, sent_score, best_vid)
+            out[rowid] = (self.doc_weight * doc_score + (1 - self.doc_weight) * sent_score, doc_score, sent_score,
+                          best_vid)
         return out
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+    def lexical_scores(self, query: str, allowed: np.ndarray | None) -> np.ndarray:
+        """BM25 score of every record (disallowed records -inf: filters apply before ranking)."""
+        from search.query import analyse
+
+        lq = analyse(query)
+        scores = self.lexical.scores(lq.tokens, lq.weights)
+        if allowed is not None:
+            mask = np.full(len(scores), -np.inf, dtype=np.float32)
+            mask[allowed] = 0.0
+            scores = scores + mask
+        return scores
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
+        """Top-k records for `query`. mode: hybrid (default), dense or lexical."""
         query = query.strip()
         if not query:
             raise ValueError("empty query: type some words, e.g. oncosearch search \"CAR-T cytokine release\"")
-        qv = self.encoder.encode([query])[0]
+        if mode not in MODES:
+            raise ValueError(f"mode {mode!r}: choose one of {', '.join(MODES)}")
         allowed = self.allowed_rowids(filters)
         if allowed is not None and len(allowed) == 0:
             return []
-        scored = self.dense_scores(qv, k, allowed)
-        top = sorted(scored.items(), key=lambda kv: (-kv[1][0], kv[0]))[:k]
-        return self._hits(top, {"dense": {rid: (i + 1, s[0]) for i, (rid, s) in enumerate(top)}})
+        qv = self.encoder.encode([query])[0]  # also in lexical mode: the snippet is the best sentence
+        legs: dict[str, dict[int, tuple[int, float]]] = {}
+        if mode == "dense":
+            dense = self.dense_exact(qv, self.dense_candidates(qv, k, allowed))
+            final = {rid: s[0] for rid, s in dense.items()}
+        else:
+            lex = self.lexical_scores(query, allowed)
+            n = min(len(lex), max(LEXICAL_CANDIDATES, k))
+            lex_top = np.argpartition(-lex, n - 1)[:n] if n < len(lex) else np.arange(len(lex))
+            lex_top = [int(i) for i in lex_top if np.isfinite(lex[i]) and lex[i] > 0]
+            if mode == "lexical":
+                dense = self.dense_exact(qv, set(lex_top))
+                final = {rid: float(lex[rid]) for rid in lex_top}
+            else:
+                candidates = self.dense_candidates(qv, k, allowed) | set(lex_top)
+                dense = self.dense_exact(qv, candidates)
+                final = fuse({rid: s[0] for rid, s in dense.items()}, {rid: float(lex[rid]) for rid in candidates},
+                             self.dense_weight)
+            legs["lexical"] = _ranks({rid: float(lex[rid]) for rid in dense})
+        legs["dense"] = _ranks({rid: s[0] for rid, s in dense.items()})
+        top = sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return self._hits(top, qv, legs)
 
-    def _hits(self, top: list[tuple[int, tuple]], legs: dict[str, dict[int, tuple[int, float]]]) -> list[Hit]:
+    def _snippet(self, rowid: int, qv: np.ndarray) -> tuple[str, str]:
+        """The record's abstract sentence closest to the query (titles are shown apart), and its language."""
+        sentences = [s for s in self.store.sentences_of(rowid) if s[2] > 0]
+        if not sentences:
+            rec = self.store.get([rowid])[rowid].record
+            lang = rec.langs[0] if rec.langs else "en"
+            return (rec.abstract.get(lang) or rec.title.get(lang, ""))[:300], lang
+        vids = np.array([s[0] for s in sentences], dtype=np.int64)
+        start = int(vids.min())
+        block = vectors.reconstruct_range(self.sents, start, int(vids.max()) - start + 1)
+        scores = block[vids - start] @ qv
+        best = sentences[int(scores.argmax())]
+        return best[3], best[1]
+
+    def _hits(self, top: list[tuple[int, float]], qv: np.ndarray, legs: dict[str, dict[int, tuple[int, float]]]
+              ) -> list[Hit]:
         records = self.store.get([rid for rid, _ in top])
-        texts = self.store.sentence_texts([s[3] for _, s in top if s[3] >= 0])
         hits = []
-        for rank, (rowid, (score, _doc, _sent, vid)) in enumerate(top, 1):
+        for rank, (rowid, score) in enumerate(top, 1):
             stored: StoredRecord = records[rowid]
-            rec = stored.record
-            snippet = texts.get(vid) or next(iter(rec.abstract.values()), "")[:240]
-            lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in snippet[:50]) else "en"
+            snippet, lang = self._snippet(rowid, qv)
             explain = {leg: {"rank": v[rowid][0], "score": round(float(v[rowid][1]), 4)}
                        for leg, v in legs.items() if rowid in v}
-            hits.append(Hit(rank, score, rec, snippet, lang, explain))
+            hits.append(Hit(rank, score, stored.record, snippet, lang, explain))
         return hits
 
     def get(self, key: str) -> StoredRecord | None:
         return self.store.find(key)
+
+
+def fuse(dense: dict[int, float], lexical: dict[int, float], dense_weight: float) -> dict[int, float]:
+    """Convex combination of min-max normalised leg scores over the candidate set.
+
+    Unlike reciprocal-rank fusion, a leg that separates its top answer clearly keeps that margin,
+    so a near-perfect leg is not dragged down by the other's noise. A query with no lexical
+    match (all BM25 scores 0) is ranked by the dense leg alone.
+    """
+    def norm(scores: dict[int, float]) -> dict[int, float]:
+        if not scores:
+            return {}
+        lo, hi = min(scores.values()), max(scores.values())
+        span = hi - lo
+        return {rid: (s - lo) / span if span > 0 else 0.0 for rid, s in scores.items()}
+
+    d, lx = norm(dense), norm(lexical)
+    if not lexical or max(lexical.values()) <= 0:
+        return d
+    return {rid: dense_weight * d.get(rid, 0.0) + (1 - dense_weight) * lx.get(rid, 0.0) for rid in d.keys() | lx.keys()}
+
+
+def _ranks(scores: dict[int, float]) -> dict[int, tuple[int, float]]:
+    ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {rid: (i + 1, s) for i, (rid, s) in enumerate(ordered)}
 
 
 def _expand_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

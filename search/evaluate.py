@@ -121,3 +121,76 @@ def parallel_as_beir(zh: Path, en: Path, direction: str) -> tuple[list, dict[str
     queries = {f"{stem}:{i}": t for i, t in enumerate(src) if t.strip() and dst[i].strip()}
     qrels = {qid: {qid: 1} for qid in queries}
     return records, queries, qrels
+
+
+def eval_root() -> Path:
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "oncosearch" / "eval"
+
+
+def eval_index(records: list, model: str | None, name: str, progress=None) -> Path:
+    """An index of `records` under the eval cache, built once per (records, model) and reused."""
+    import hashlib
+
+    from index.builder import content_hash, write_generation
+    from index.encoders import DEFAULT_MODEL, ModelSpec, indexing_encoder
+    from index.layout import IndexLayout
+    from index.lock import WriterLock
+    from index.pipeline import _extra_writers, _tagger
+
+    spec = ModelSpec.parse(model)
+    h = hashlib.sha1(spec.model_id.encode())
+    for rec in records:
+        h.update(rec.id.encode())
+        h.update(content_hash(rec).encode())
+    root = eval_root()
+    index_dir = root / f"{name}-{h.hexdigest()[:12]}"
+    layout = IndexLayout(index_dir)
+    with WriterLock(layout.lock_file, wait=3600):
+        if layout.current() is None:
+            write_generation(layout, records, indexing_encoder(spec), None if spec.name == DEFAULT_MODEL else spec.name,
+                             tagger=_tagger(), extra_writers=_extra_writers(), cache_dir=root / "cache",
+                             **({"progress": progress} if progress else {}))
+    return index_dir
+
+
+def _rank_all(index_dir: Path, queries: dict[str, str], mode: str, k: int, **searcher_kwargs) -> dict[str, list[str]]:
+    from search.engine import Searcher
+
+    searcher = Searcher(index_dir, **searcher_kwargs)
+    return {qid: [h.record.id for h in searcher.search(text, k=k, mode=mode)] for qid, text in queries.items()}
+
+
+def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (), model: str | None = None,
+             mode: str = "hybrid", k: int = 100, **searcher_kwargs) -> dict:
+    """Evaluate one folder (BEIR or parallel); returns the metrics dict printed by `oncosearch eval`."""
+    from corpus.ingest import ingest
+    from corpus.readers import read_file
+
+    folder = Path(folder)
+    extra = ingest(add).records if add else []
+    pairs = find_parallel(folder) if folder.is_dir() else []
+    if pairs and not (folder / "corpus.jsonl").exists():
+        out: dict = {"mode": mode, "pairs": 0}
+        for direction in ("zh->en", "en->zh"):
+            records, queries, qrels = [], {}, {}
+            for zh, en in pairs:
+                r, q, rel = parallel_as_beir(zh, en, direction)
+                records += r
+                queries.update(q)
+                qrels.update(rel)
+            index_dir = eval_index(records + extra, model, f"{folder.name}-{direction.replace('->', '2')}")
+            m = metrics(_rank_all(index_dir, queries, mode, k, **searcher_kwargs), qrels)
+            out["pairs"] = m["queries"]
+            out[f"{direction} accuracy@1"] = m["recall@1"]
+            out[f"{direction} mrr@10"] = m["mrr@10"]
+        return out
+    bench = load_beir(folder, queries_file)
+    corpus = read_file(bench.corpus, "jsonl")
+    if corpus.failed:
+        raise EvalError(f"{bench.corpus}: {corpus.skipped[0].reason}")
+    index_dir = eval_index(corpus.records + extra, model, folder.name + ("-plus" if extra else ""))
+    ranked = _rank_all(index_dir, bench.queries, mode, k, **searcher_kwargs)
+    return {"mode": mode, "corpus": len(corpus.records) + len(extra), **metrics(ranked, bench.qrels)}

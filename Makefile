@@ -1,0 +1,44 @@
+# oncosearch — two commands on a fresh machine:
+#   make demo   create .venv, install, build the default index from the bundled sample, run two queries
+#   make test   create .venv if needed, install, run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install index lint bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first and pinned: the CPU wheel lies on local disk; unpinned torch pulls a CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+index: $(STAMP)
+	@if $(BIN)/oncosearch stats >/dev/null 2>&1; then echo "default index present: $$($(BIN)/oncosearch stats --json | $(PY) -c 'import json,sys; d=json.load(sys.stdin); print(d["index_dir"], d["records"], "records")')"; \
+	else $(BIN)/oncosearch index build; fi
+
+demo: index
+	$(BIN)/oncosearch search "CAR-T细胞治疗的安全性" -k 10
+	$(BIN)/oncosearch search "PD-1 blockade in advanced melanoma" -k 5
+
+test: $(STAMP)
+	$(BIN)/ruff check corpus index search tests bench
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check corpus index search tests bench
+
+bench: $(STAMP)
+	$(PY) bench/run.py --out BENCHMARKS.md
+
+bench-quick: $(STAMP)
+	$(PY) bench/run.py --quick --out bench/out/BENCHMARKS.quick.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
