@@ -211,6 +211,27 @@ def index_check(index: Path | None = IndexOpt, json_out: bool = JsonOpt) -> None
     raise typer.Exit(exitcodes.FAILED if problems else exitcodes.OK)
 
 
+def _tags(category: str, values: list[str] | None) -> tuple[str, ...]:
+    """Glossary concept ids for --therapy/--cancer values given as ids or as terms in either language."""
+    if not values:
+        return ()
+    from index.glossary import Glossary
+
+    glossary = Glossary.load()
+    ids: list[str] = []
+    for value in values:
+        if value.lower() in glossary.concepts and glossary.concepts[value.lower()].category == category:
+            ids.append(value.lower())
+            continue
+        found = [c for c in glossary.find(value) if glossary.concepts[c].category == category]
+        if not found:
+            known = sorted(c for c, concept in glossary.concepts.items() if concept.category == category)
+            _fail(f"--{category} {value}: not a {category} term of the glossary; known ids: {', '.join(known[:40])} …",
+                  exitcodes.USAGE)
+        ids += found
+    return tuple(dict.fromkeys(ids))
+
+
 @app.command()
 def search(
     query: str = typer.Argument(..., help="Your question or keywords, in Chinese or English."),
@@ -218,6 +239,16 @@ def search(
     lang: str = typer.Option("any", "--lang", help="Only records with text in this language: zh, en or any."),
     year_from: int | None = typer.Option(None, "--year-from", help="Only records published in or after this year."),
     year_to: int | None = typer.Option(None, "--year-to", help="Only records published in or before this year."),
+    journal: str | None = typer.Option(None, "--journal", help="Only journals whose name contains this text.",
+                                       show_default=False),
+    pub_type: str | None = typer.Option(None, "--pub-type", help="Only records with a publication type "
+                                        "containing this text, e.g. Review, 'Clinical Trial'.", show_default=False),
+    therapy: list[str] | None = typer.Option(None, "--therapy", help="Only records tagged with this therapy "
+                                             "(glossary id or term, e.g. car-t, til, checkpoint-inhibitor, "
+                                             "免疫检查点抑制剂); repeat for any of several.", show_default=False),
+    cancer: list[str] | None = typer.Option(None, "--cancer", help="Only records tagged with this cancer type "
+                                            "(e.g. lymphoma, nsclc, 肝细胞癌); repeat for any of several.",
+                                            show_default=False),
     index: Path | None = IndexOpt,
     model: str | None = typer.Option(None, "--model", help="Model directory to check against the index's "
                                         "model (a mismatch is refused).", show_default=False),
@@ -234,6 +265,8 @@ def search(
       oncosearch search "PD-1 blockade in melanoma" -k 20 --year-from 2020 --lang en
 
       oncosearch search "免疫检查点抑制剂 肺癌" --json
+
+      oncosearch search "cytokine release syndrome" --therapy car-t --cancer lymphoma
     """
     from search.engine import LANGS, MODES, Filters
 
@@ -248,7 +281,9 @@ def search(
     from index.manifest import IndexError_
 
     try:
-        hits = searcher.search(query, k=k, filters=Filters(lang=lang, year_from=year_from, year_to=year_to), mode=mode)
+        filters = Filters(lang=lang, year_from=year_from, year_to=year_to, journal=journal, pub_type=pub_type,
+                          therapy=_tags("therapy", therapy), cancer=_tags("cancer", cancer))
+        hits = searcher.search(query, k=k, filters=filters, mode=mode)
     except IndexError_ as e:
         _fail(str(e))
     if json_out:

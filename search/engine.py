@@ -39,9 +39,25 @@ class Filters:
     lang: str = "any"
     year_from: int | None = None
     year_to: int | None = None
+    journal: str | None = None  # case-insensitive substring of the journal name
+    pub_type: str | None = None  # case-insensitive substring of a publication type ("Review", "Clinical Trial")
+    therapy: tuple[str, ...] = ()  # glossary concept ids (any of them), e.g. ("car-t",)
+    cancer: tuple[str, ...] = ()
 
     def sql(self) -> tuple[str, tuple] | None:
-        where, args = [], []
+        where: list[str] = []
+        args: list = []
+        if self.journal:
+            where.append("lower(journal) LIKE ?")
+            args.append(f"%{self.journal.lower()}%")
+        if self.pub_type:
+            where.append("lower(pub_types) LIKE ?")
+            args.append(f"%{self.pub_type.lower()}%")
+        for category, ids in (("therapy", self.therapy), ("cancer", self.cancer)):
+            if ids:
+                where.append(f"EXISTS (SELECT 1 FROM json_each(records.tags, '$.{category}') "
+                             f"WHERE value IN ({','.join('?' * len(ids))}))")
+                args += list(ids)
         if self.lang == "zh":
             where.append("(title_zh IS NOT NULL OR abstract_zh IS NOT NULL)")
         elif self.lang == "en":

@@ -13,7 +13,8 @@ from functools import cache
 from corpus.text import detect_lang
 from index.tokenize import tokenize
 
-EXPANSION_WEIGHT = 0.5
+EXPANSION_WEIGHT = 0.5  # glossary terms of the concepts the query names
+GLOSS_WEIGHT = 0.3  # CC-CEDICT senses of a Chinese query's everyday words (noisier)
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class LexicalQuery:
     tokens: list[str]
     weights: list[float]
     expansions: list[str]
+    glosses: list[str]
 
 
 @cache
@@ -39,4 +41,12 @@ def analyse(query: str, expand: bool = True) -> LexicalQuery:
     for term in expansions:
         for tok in tokenize(term):
             weights.setdefault(tok, EXPANSION_WEIGHT)
-    return LexicalQuery(lang, list(weights), list(weights.values()), expansions)
+    glosses: list[str] = []
+    if expand and lang == "zh":
+        from search.translate import gloss
+
+        glosses = gloss(query)
+        for term in glosses:
+            for tok in tokenize(term, "en"):
+                weights.setdefault(tok, GLOSS_WEIGHT)
+    return LexicalQuery(lang, list(weights), list(weights.values()), expansions, glosses)

