@@ -89,6 +89,7 @@ def _setup_logging(quiet: bool, log_file: Path | None) -> None:
     file_only = logging.getLogger("oncosearch.file")
     file_only.handlers.clear()
     file_only.propagate = False
+    file_only.addHandler(logging.NullHandler())  # without a log file: nowhere (not logging's stderr fallback)
     if log_file is not None:
         handler = logging.FileHandler(log_file, encoding="utf-8")
         handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s [{os.getpid()}] %(message)s"))
