@@ -95,8 +95,9 @@ def _merge_update(old: list[Record], new: list[Record], read_files: set[str], pr
     - id in the index, not read now: kept, except with `prune`, where it is removed when
       (a) its source file was read successfully in this run and no longer holds it, or
       (b) its source file no longer exists.
-      A file that was given but failed to read removes nothing; a record from a file that was
-      simply not named in this run (and still exists) is kept. Caution: (b) also applies to
+      A file that was given but failed to read, or gave nothing but skipped records (a broken
+      export), removes nothing; an empty file removes all its records; a record from a file that
+      was simply not named in this run (and still exists) is kept. Caution: (b) also applies to
       files on a disk that is not mounted at the time.
     Each id occurs once in the result: nothing is lost, nothing doubled.
     """
@@ -152,7 +153,8 @@ def write_index(
             except sqlite3.DatabaseError as e:
                 raise IndexError_(f"{path}: cannot read the current records ({e}); run oncosearch index check, "
                                   "or rebuild with oncosearch index build") from None
-            read_files = {f.file for f in result.files if not f.failed}
+            # read = opened and parsed; a file whose every record was skipped (a broken export) counts as unread
+            read_files = {f.file for f in result.files if not f.failed and (f.records or not f.skipped)}
             records, counts = _merge_update(old, result.records, read_files, prune)
         else:
             records, counts = result.records, UpdateCounts(added=len(result.records))
