@@ -1,8 +1,14 @@
 """Writing a new index generation from records: chunk, embed (cache first), store, switch.
 
-The generation is written into ``generations/.tmp-<name>``, every file fsync'd, renamed to
-``generations/<name>``, and only then made current. A crash at any point leaves the previous
-generation current and at worst a ``.tmp-`` folder that the next run removes.
+The generation is written into ``generations/.tmp-<name>``, every file and folder fsync'd,
+renamed to ``generations/<name>``, and only then made current. A crash (kill -9 included) at any
+point leaves the previous generation current and intact, plus at worst a ``.tmp-`` folder, a
+``CURRENT.tmp.<pid>`` file or a finished generation that never became current; the next writer
+removes those, and only while it holds the writer lock (see `clean_stale`). Embeddings already
+computed survive in the cache, so the rerun does not pay for them again.
+
+Generation names start with a sequence number (``g000042-<UTC time>-<pid>``) one above every
+name already present, so "newer" never depends on the clock.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -20,16 +27,24 @@ from pathlib import Path
 import numpy as np
 
 from corpus.record import Record
-from index import vectors
+from index import vectors, verify
 from index.cache import EmbeddingCache
 from index.chunking import Chunk, chunk_record
+from index.crashpoints import crash_point
 from index.encoders import Encoder
-from index.layout import IndexLayout, fsync_dir, fsync_file
+from index.layout import CURRENT_TMP_PREFIX, TMP_PREFIX, IndexLayout, fsync_dir, fsync_file
 from index.manifest import Manifest
 from index.store import StoreWriter
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 EMBED_BATCH = 1024  # texts per encode call: one cache commit and one progress tick each
+ENV_EMBED_BATCH = "ONCOSEARCH_EMBED_BATCH"  # override (tests use small batches for more kill points)
+_SEQ = re.compile(r"^g(\d+)-")
+
+
+def embed_batch() -> int:
+    value = os.environ.get(ENV_EMBED_BATCH)
+    return max(1, int(value)) if value else EMBED_BATCH
 
 
 @dataclass
@@ -69,39 +84,94 @@ def embed_chunks(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache, b
     found = cache.get_many(list(keys))
     missing = sorted((k for k in keys if k not in found), key=lambda k: -len(keys[k]))
     total = len(missing)
+    step = embed_batch()
     progress("embed", 0, total)
-    for i in range(0, total, EMBED_BATCH):
-        part = missing[i : i + EMBED_BATCH]
+    for i in range(0, total, step):
+        part = missing[i : i + step]
         vecs = encoder.encode([keys[k] for k in part], batch_size=batch_size)
         cache.put_many(part, vecs)
+        crash_point("embed-batch")
         found.update(zip(part, vecs, strict=True))
-        progress("embed", min(i + EMBED_BATCH, total), total)
+        progress("embed", min(i + step, total), total)
     return found, total, len(keys) - total
 
 
-def _generation_name() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
+def _seq(name: str) -> int:
+    m = _SEQ.match(name.removeprefix(TMP_PREFIX))
+    return int(m.group(1)) if m else 0
+
+
+def _generation_name(layout: IndexLayout) -> str:
+    """``g<seq>-<UTC time>-<pid>``, seq one above any generation present (finished or not)."""
+    existing = [_seq(p.name) for p in layout.generations.iterdir()] if layout.generations.exists() else []
+    current = layout.current_name()
+    seq = max([0, *existing, _seq(current or "")]) + 1
+    return f"g{seq:06d}-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
+
+
+def _order(name: str) -> tuple[int, str]:
+    """Age order of generations: sequence number, then name (names from before sequence numbers sort first)."""
+    return _seq(name), name
+
+
+def _remove(path: Path) -> None:
+    """Take a folder out of sight with one rename (to ``.tmp-``), then delete it.
+
+    A crash halfway through the delete leaves a ``.tmp-`` folder, never a half-deleted generation
+    that still looks finished.
+    """
+    if path.name.startswith(TMP_PREFIX):
+        doomed = path
+    else:
+        doomed = path.with_name(f"{TMP_PREFIX}removed-{path.name}")
+        os.rename(path, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)
+    crash_point("clean")
 
 
 def clean_stale(layout: IndexLayout, keep: int) -> None:
-    """Remove unfinished ``.tmp-`` generations and all but the newest `keep` finished ones.
+    """Remove what crashed or superseded writes left behind. Call only while holding the writer lock.
 
-    Call only while holding the writer lock.
+    - ``generations/.tmp-*`` folders: unfinished (or half-removed) generations. Only a writer makes
+      them and only one writer runs at a time, so under the lock none of them is in use.
+    - ``CURRENT.tmp.*`` files: a switch that died before its rename.
+    - finished generations newer than the current one: renamed into place, but the run died before
+      switching CURRENT to them. No reader ever saw them.
+    - all but `keep` generations up to the current one: the current and the `keep - 1` before it
+      stay, so a reader that opened the previous generation just before a switch keeps working.
+      A generation is only ever removed after two later switches.
+
+    With no valid CURRENT (no index yet, or CURRENT damaged) finished generations are left alone.
     """
+    for child in layout.root.glob(f"{CURRENT_TMP_PREFIX}*"):
+        child.unlink(missing_ok=True)
+        crash_point("clean")
     if not layout.generations.exists():
         return
-    current = layout.current_name()
     finished = []
-    for child in layout.generations.iterdir():
-        if child.name.startswith(".tmp-"):
-            shutil.rmtree(child, ignore_errors=True)
+    for child in sorted(layout.generations.iterdir()):
+        if child.name.startswith(TMP_PREFIX):
+            _remove(child)
         elif child.is_dir():
             finished.append(child)
-    finished.sort(key=lambda p: p.name, reverse=True)
-    keep_names = {current} | {p.name for p in finished[:keep]}
-    for child in finished:
-        if child.name not in keep_names:
-            shutil.rmtree(child, ignore_errors=True)
+    current = layout.current_name()
+    if current is None or current not in {p.name for p in finished}:
+        return
+    finished.sort(key=lambda p: _order(p.name), reverse=True)
+    names = [p.name for p in finished]
+    at = names.index(current)
+    for child in finished[:at]:  # newer than current: never switched to
+        _remove(child)
+    for child in finished[at + max(keep, 1):]:
+        _remove(child)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """fsync every file and folder below `folder` (the folder itself last)."""
+    for dirpath, _dirnames, filenames in os.walk(folder, topdown=False):
+        for name in filenames:
+            fsync_file(Path(dirpath) / name)
+        fsync_dir(Path(dirpath))
 
 
 def write_generation(
@@ -118,7 +188,9 @@ def write_generation(
     """Build a complete generation from `records` and make it current. Caller holds the lock."""
     options = options or BuildOptions()
     start = time.perf_counter()
-    layout.generations.mkdir(parents=True, exist_ok=True)
+    if not layout.generations.exists():
+        layout.generations.mkdir(parents=True)
+        fsync_dir(layout.root)
     clean_stale(layout, options.keep_generations)
 
     unique: list[Record] = []
@@ -139,8 +211,8 @@ def write_generation(
     finally:
         cache.close()
 
-    name = _generation_name()
-    tmp = layout.generations / f".tmp-{name}"
+    name = _generation_name(layout)
+    tmp = layout.generations / f"{TMP_PREFIX}{name}"
     tmp.mkdir()
     progress("store", 0, len(unique))
     store = StoreWriter(tmp / "store.sqlite")
@@ -154,8 +226,10 @@ def write_generation(
         )
         doc_vecs += [table[d.key] for d in docs]
         sent_vecs += [table[s.key] for s in sents]
+        crash_point("store")
     store.set_meta("model_id", encoder.model_id)
     store.close()
+    crash_point("store-commit")
     progress("store", len(unique), len(unique))
 
     types = {}
@@ -164,9 +238,11 @@ def write_generation(
         kind = vectors.choose_type(len(matrix), options.index_type)
         vectors.write(vectors.build(matrix, kind), tmp / fname)
         types[fname] = kind
+        crash_point("faiss")
     files = ["store.sqlite", "docs.faiss", "sents.faiss"]
     for writer in extra_writers:
         files += writer(tmp, unique)
+    crash_point("lexical")
 
     manifest = Manifest(
         model_id=encoder.model_id, model_path=model_path, dim=encoder.dim, records=len(unique),
@@ -174,15 +250,19 @@ def write_generation(
         built_at=datetime.now(UTC).isoformat(timespec="seconds"), index_types=types,
         settings={"index_type": options.index_type},
     )
-    for f in files:
-        fsync_file(tmp / f)
+    _fsync_tree(tmp)
+    crash_point("fsync")
     manifest.record_files(tmp, files)
     manifest.write(tmp)
     fsync_dir(tmp)
+    crash_point("manifest")
     final = layout.generations / name
     os.rename(tmp, final)
     fsync_dir(layout.generations)
+    crash_point("rename")
     layout.switch_to(final)
+    crash_point("switch")
+    verify.remember(final, manifest)  # readers need not hash what was hashed a moment ago
     clean_stale(layout, options.keep_generations)
     return BuildReport(final, len(unique), len(doc_vecs), len(sent_vecs), embedded, cached,
                        time.perf_counter() - start, duplicates)

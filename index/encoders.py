@@ -152,8 +152,46 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def indexing_encoder(spec: ModelSpec) -> Encoder:
-    return SentenceTransformerEncoder(spec)
+class LazyEncoder:
+    """The indexing encoder, loaded on the first `encode` call.
+
+    Loading torch and sentence-transformers costs seconds; an update whose every chunk is in the
+    embedding cache (the nightly cron run over unchanged exports) never pays it. `model_id` comes
+    from the spec without loading; `dim` is known for the built-in model, taken from the current
+    index when it was built with the same model, and otherwise found by loading the model.
+    """
+
+    def __init__(self, spec: ModelSpec, dim: int | None = None):
+        self.spec = spec
+        self.model_id = spec.model_id
+        self._dim = UseNumpyEncoder.dim if spec.name == DEFAULT_MODEL else dim
+        self._encoder: SentenceTransformerEncoder | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._encoder is not None
+
+    def _load(self) -> SentenceTransformerEncoder:
+        if self._encoder is None:
+            self._encoder = SentenceTransformerEncoder(self.spec)
+            if self._dim is not None and self._encoder.dim != self._dim:
+                raise ModelError(f"model {self.spec.name} gives {self._encoder.dim}-d vectors, expected {self._dim}")
+            self._dim = self._encoder.dim
+        return self._encoder
+
+    @property
+    def dim(self) -> int:
+        return self._dim if self._dim is not None else self._load().dim
+
+    def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._load().encode(texts, batch_size=batch_size, show_progress=show_progress)
+
+
+def indexing_encoder(spec: ModelSpec, dim: int | None = None) -> Encoder:
+    """The encoder for building: `dim` (when the current index used the same model) avoids a load."""
+    return LazyEncoder(spec, dim)
 
 
 def query_encoder(model_id: str, model_path: str | None) -> Encoder:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENV_INDEX = "ONCOSEARCH_INDEX"
+TMP_PREFIX = ".tmp-"  # generations/.tmp-NAME: being written (or left by a crash)
+CURRENT_TMP_PREFIX = "CURRENT.tmp."
 
 
 def default_index_dir() -> Path:
@@ -73,11 +75,18 @@ class IndexLayout:
         return self.generations / name if name else None
 
     def switch_to(self, generation: Path) -> None:
-        """Atomically make `generation` current: write aside, fsync, rename over, fsync dir."""
-        tmp = self.root / f"CURRENT.tmp.{os.getpid()}"
+        """Atomically make `generation` current: write aside, fsync, rename over, fsync dir.
+
+        A crash before the rename leaves a ``CURRENT.tmp.<pid>`` file (removed by the next writer)
+        and the old CURRENT intact; after it, the new one. CURRENT is never half-written.
+        """
+        from index.crashpoints import crash_point
+
+        tmp = self.root / f"{CURRENT_TMP_PREFIX}{os.getpid()}"
         with open(tmp, "w") as f:
             f.write(generation.name + "\n")
             f.flush()
             os.fsync(f.fileno())
+        crash_point("switch-tmp")
         os.replace(tmp, self.current_file)
         fsync_dir(self.root)

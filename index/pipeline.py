@@ -3,13 +3,19 @@
 build:  read SOURCES, merge, index exactly those records as a new generation.
 update: start from the current generation's records, add new ones, replace changed ones,
         keep the rest; with prune, drop records whose source file was read again and no
-        longer holds them, or whose source file is gone. Unchanged text is never re-embedded
-        (the embedding cache), so an update over unchanged sources costs reading and writing only.
+        longer holds them, or whose source file is gone (the rule is in `_merge_update`).
+        Unchanged text is never re-embedded (the embedding cache), and the model is not even
+        loaded when nothing needs embedding, so an update over unchanged sources costs reading
+        and writing only.
+
+Source paths are made absolute before reading, so a record's ``source`` names the same file
+whatever directory cron or a person runs the command from (prune depends on it).
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -18,10 +24,11 @@ from pathlib import Path
 from corpus.ingest import IngestResult, ingest
 from corpus.record import Record
 from index.builder import BuildOptions, BuildReport, Progress, _noop, content_hash, write_generation
+from index.crashpoints import crash_point
 from index.encoders import DEFAULT_MODEL, ModelSpec, indexing_encoder
 from index.layout import IndexLayout
 from index.lock import WriterLock
-from index.manifest import Manifest
+from index.manifest import IndexError_, Manifest
 from index.store import Store
 
 
@@ -80,6 +87,20 @@ def _extra_writers():
 
 def _merge_update(old: list[Record], new: list[Record], read_files: set[str], prune: bool
                   ) -> tuple[list[Record], UpdateCounts]:
+    """Merge freshly read records into the current ones, by record id.
+
+    - id read now, same content (everything but ``source``): unchanged (source path refreshed);
+    - id read now, different content: updated (the fresh record replaces the old one);
+    - id read now, not in the index: added (after the kept records, in reading order);
+    - id in the index, not read now: kept, except with `prune`, where it is removed when
+      (a) its source file was read successfully in this run and no longer holds it, or
+      (b) its source file no longer exists.
+      A file that was given but failed to read, or gave nothing but skipped records (a broken
+      export), removes nothing; an empty file removes all its records; a record from a file that
+      was simply not named in this run (and still exists) is kept. Caution: (b) also applies to
+      files on a disk that is not mounted at the time.
+    Each id occurs once in the result: nothing is lost, nothing doubled.
+    """
     counts = UpdateCounts()
     by_id = {r.id: r for r in new}
     out: list[Record] = []
@@ -111,22 +132,34 @@ def write_index(
     """Read sources and write a new generation under the writer lock (raises LockBusy when held)."""
     start = time.perf_counter()
     layout = IndexLayout(Path(index_dir))
+    sources = [os.path.abspath(s) for s in sources]
     with WriterLock(layout.lock_file, wait=wait):
+        crash_point("lock")
         current = layout.current()
+        if update and current is not None and not current.is_dir():
+            raise IndexError_(f"{layout.current_file} points at generation {current.name}, which does not exist; "
+                              "run oncosearch index check, or rebuild with oncosearch index build")
         old_manifest = Manifest.read(current) if update and current else None
         spec = ModelSpec.parse(model if model else (old_manifest.model_path if old_manifest else None))
         result = ingest(sources, fmt=fmt, strict=strict, on_file=on_file)
         if old_manifest is not None:
-            store = Store(current / "store.sqlite")
+            path = current / "store.sqlite"
             try:
-                old = [s.record for s in store.iter_all()]
-            finally:
-                store.close()
-            read_files = {f.file for f in result.files if not f.failed}
+                store = Store(path)
+                try:
+                    old = [s.record for s in store.iter_all()]
+                finally:
+                    store.close()
+            except sqlite3.DatabaseError as e:
+                raise IndexError_(f"{path}: cannot read the current records ({e}); run oncosearch index check, "
+                                  "or rebuild with oncosearch index build") from None
+            # read = opened and parsed; a file whose every record was skipped (a broken export) counts as unread
+            read_files = {f.file for f in result.files if not f.failed and (f.records or not f.skipped)}
             records, counts = _merge_update(old, result.records, read_files, prune)
         else:
             records, counts = result.records, UpdateCounts(added=len(result.records))
-        encoder = indexing_encoder(spec)
+        same_model = old_manifest is not None and old_manifest.model_id == spec.model_id
+        encoder = indexing_encoder(spec, old_manifest.dim if same_model else None)
         report = write_generation(
             layout, records, encoder, None if spec.name == DEFAULT_MODEL else spec.name,
             BuildOptions(index_type=index_type), tagger=_tagger(), extra_writers=_extra_writers(),

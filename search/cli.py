@@ -7,6 +7,7 @@ Heavy modules (numpy, faiss, torch) are imported inside the commands that need t
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -45,20 +46,55 @@ def _fail(message: str, code: int = exitcodes.FAILED) -> None:
 
 
 def _open_searcher(index: Path | None, model: str | None = None):
+    """The current generation, verified against its manifest first (index/verify.py), or exit 1.
+
+    Files are verified before FAISS or SQLite touch them: a damaged file gives one clear error
+    line, never a traceback or a FAISS crash.
+    """
+    import sqlite3
+
     from index.encoders import ModelError
-    from index.manifest import IndexError_
+    from index.layout import IndexLayout
+    from index.manifest import IndexError_, Manifest
+    from index.verify import verify_generation
     from search.engine import NoIndex, Searcher
 
+    layout = IndexLayout(_index_dir(index))
     try:
-        return Searcher(_index_dir(index), model=model)
+        generation = layout.current()
+        if generation is not None and generation.is_dir():
+            verify_generation(generation, Manifest.read(generation))
+        searcher = Searcher(layout.root, model=model)
+        if searcher.generation != generation:  # a writer switched in between: verify what we opened
+            verify_generation(searcher.generation, searcher.manifest)
+        return searcher
     except (NoIndex, IndexError_, ModelError) as e:
         _fail(str(e))
+    except (sqlite3.DatabaseError, RuntimeError, OSError, ValueError) as e:
+        _fail(f"cannot open the index at {layout.root}: {type(e).__name__}: {e}; run oncosearch index check")
+
+
+def _damaged(e: Exception) -> None:
+    detail = str(e).strip().splitlines()[-1][:200] if str(e).strip() else ""
+    _fail(f"the index failed while reading it ({type(e).__name__}: {detail}); run oncosearch index check")
 
 
 def _setup_logging(quiet: bool, log_file: Path | None) -> None:
+    """Log lines to stderr (unless quiet) and appended to `log_file` (always, when given).
+
+    The ``oncosearch.file`` logger writes to the log file only: errors that the command also
+    prints on stderr go there, so a cron log shows why a run failed.
+    """
     handlers: list[logging.Handler] = []
+    file_only = logging.getLogger("oncosearch.file")
+    file_only.handlers.clear()
+    file_only.propagate = False
+    file_only.addHandler(logging.NullHandler())  # without a log file: nowhere (not logging's stderr fallback)
     if log_file is not None:
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s [{os.getpid()}] %(message)s"))
+        handlers.append(handler)
+        file_only.addHandler(handler)
     if not quiet:
         handlers.append(logging.StreamHandler(sys.stderr))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers,
@@ -71,6 +107,8 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
            fmt: str | None, strict: bool, index_type: str, wait: float, quiet: bool, json_out: bool,
            log_file: Path | None) -> None:
     """Shared body of `index build` and `index update`: read, embed, switch, summarise, exit code."""
+    import sqlite3
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from corpus.ingest import StrictStop
@@ -101,6 +139,10 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
         if len(fr.skipped) > 20:
             log.warning("… and %d more skipped in %s (see --json)", len(fr.skipped) - 20, fr.file)
 
+    def fail(message: str, code: int = exitcodes.FAILED) -> None:
+        logging.getLogger("oncosearch.file").error(message)
+        _fail(message, code)
+
     try:
         with bar:
             result = write_index(
@@ -108,23 +150,25 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
                 index_type=index_type, wait=wait, progress=progress, on_file=on_file,
             )
     except LockBusy as e:
-        _fail(str(e), exitcodes.BUSY)
+        fail(str(e), exitcodes.BUSY)
     except StrictStop as e:
-        _fail(f"--strict: {e}; nothing was written")
+        fail(f"--strict: {e}; nothing was written")
     except (ModelError, IndexError_, ValueError) as e:
-        _fail(str(e))
+        fail(str(e))
+    except (sqlite3.DatabaseError, OSError) as e:
+        fail(f"{type(e).__name__}: {e}; nothing was switched: the index is as it was")
     summary = result.summary()
     if json_out:
         from search.render import print_json
 
         print_json(summary)
-    else:
-        log.info(
-            "index %s: %d records (%d added, %d updated, %d removed, %d unchanged); %d files read, %d merged, "
-            "%d skipped; %d chunks embedded; %.1fs", summary["generation"], summary["index_records"],
-            summary["added"], summary["updated"], summary["removed"], summary["unchanged"], summary["files"],
-            summary["merged"], len(summary["skipped"]), summary["embedded_chunks"], summary["seconds"],
-        )
+    # the summary line goes to the log file in every mode, and to stderr unless --quiet or --json
+    log.info(
+        "index %s: %d records (%d added, %d updated, %d removed, %d unchanged); %d files read, %d merged, "
+        "%d skipped; %d chunks embedded; %.1fs", summary["generation"], summary["index_records"],
+        summary["added"], summary["updated"], summary["removed"], summary["unchanged"], summary["files"],
+        summary["merged"], len(summary["skipped"]), summary["embedded_chunks"], summary["seconds"],
+    )
     if result.ingest.files and len(result.ingest.failed_files) == len(result.ingest.files) and not result.ingest.records:
         raise typer.Exit(exitcodes.FAILED)
     raise typer.Exit(exitcodes.SKIPPED if summary["skipped"] else exitcodes.OK)
@@ -277,15 +321,19 @@ def search(
     if not query.strip():
         _fail('empty query: type some words, e.g. oncosearch search "CAR-T cytokine release syndrome"',
               exitcodes.USAGE)
+    import sqlite3
+
     searcher = _open_searcher(index, model)
     from index.manifest import IndexError_
 
+    filters = Filters(lang=lang, year_from=year_from, year_to=year_to, journal=journal, pub_type=pub_type,
+                      therapy=_tags("therapy", therapy), cancer=_tags("cancer", cancer))
     try:
-        filters = Filters(lang=lang, year_from=year_from, year_to=year_to, journal=journal, pub_type=pub_type,
-                          therapy=_tags("therapy", therapy), cancer=_tags("cancer", cancer))
         hits = searcher.search(query, k=k, filters=filters, mode=mode)
     except IndexError_ as e:
         _fail(str(e))
+    except (sqlite3.DatabaseError, RuntimeError, KeyError, IndexError) as e:
+        _damaged(e)
     if json_out:
         from search.render import print_json
 
@@ -306,8 +354,13 @@ def show(
 
     Examples: oncosearch show 33476687    oncosearch show doi:10.1016/j.jhep.2021.01.002 --json
     """
+    import sqlite3
+
     searcher = _open_searcher(index)
-    stored = searcher.get(record_id)
+    try:
+        stored = searcher.get(record_id)
+    except (sqlite3.DatabaseError, RuntimeError) as e:
+        _damaged(e)
     if stored is None:
         _fail(f"no record with id, PMID or DOI {record_id!r} in {searcher.generation.parent.parent}")
     if json_out:

@@ -1,0 +1,68 @@
+"""index/vectors.py: type choice, memory-mapped flat files, HNSW read fallback, filtered search recall."""
+
+from __future__ import annotations
+
+import faiss
+import numpy as np
+import pytest
+
+from index import vectors
+
+
+def test_choose_type():
+    assert vectors.choose_type(0) == "flat"
+    assert vectors.choose_type(vectors.HNSW_THRESHOLD - 1) == "flat"
+    assert vectors.choose_type(vectors.HNSW_THRESHOLD) == "hnsw"
+    assert vectors.choose_type(10, "hnsw") == "hnsw"
+    assert vectors.choose_type(10**7, "flat") == "flat"
+    with pytest.raises(ValueError, match="index type"):
+        vectors.choose_type(10, "ivf")
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((5000, 64)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    queries = rng.standard_normal((20, 64)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    return base, queries
+
+
+def test_flat_is_memory_mapped(tmp_path, data):
+    base, queries = data
+    path = tmp_path / "flat.faiss"
+    vectors.write(vectors.build(base, "flat"), path)
+    mapped = vectors.read(path)  # IO_FLAG_MMAP: must not fall back to reading into memory
+    direct = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    assert mapped.ntotal == direct.ntotal == 5000 and vectors.kind_of(mapped) == "flat"
+    s1, i1 = vectors.search(mapped, queries[0], 10)
+    s2, i2 = vectors.search(vectors.read(path, mmap=False), queries[0], 10)
+    assert np.array_equal(i1, i2) and np.allclose(s1, s2)
+    assert np.allclose(vectors.reconstruct_range(mapped, 100, 3), base[100:103])
+
+
+def test_hnsw_reads_with_or_without_mmap(tmp_path, data):
+    base, _ = data
+    path = tmp_path / "hnsw.faiss"
+    vectors.write(vectors.build(base, "hnsw"), path)
+    index = vectors.read(path)  # mapped where FAISS can, else read into memory: either way usable
+    assert vectors.kind_of(index) == "hnsw" and index.ntotal == 5000
+    assert index.hnsw.efSearch == vectors.HNSW_EF_SEARCH
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_filtered_search_recall(tmp_path, data, kind):
+    base, queries = data
+    path = tmp_path / f"{kind}.faiss"
+    vectors.write(vectors.build(base, kind), path)
+    index = vectors.read(path)
+    allowed = np.arange(0, 5000, 7, dtype=np.int64)  # 1 in 7 allowed
+    allowed_set = set(allowed.tolist())
+    k, recalls = 10, []
+    for q in queries:
+        exact = allowed[np.argsort(-(base[allowed] @ q))[:k]]
+        _, ids = vectors.search(index, q, k, allowed)
+        assert set(ids.tolist()) <= allowed_set and len(ids) == k
+        recalls.append(len(set(ids.tolist()) & set(exact.tolist())) / k)
+    assert np.mean(recalls) >= (1.0 if kind == "flat" else 0.9), (kind, np.mean(recalls))
