@@ -41,7 +41,7 @@ def use_transform(texts):
     if _USE is None:
         from index.encoders import UseNumpyEncoder
 
-        _USE = UseNumpyEncoder()
+        _USE = UseNumpyEncoder(threads=int(os.environ.get("ONCOSEARCH_THREADS") or os.cpu_count() or 1))
     return _USE.encode(list(texts))
 
 

@@ -909,6 +909,8 @@ def main(argv: list[str] | None = None) -> int:
         if "indexing" in sections:
             res["indexing"] = section_indexing(r, sizes, a.builds or 1)
             indexes = {k: e["index_dir"] for k, e in res["indexing"].items() if e.get("summary")}
+        else:  # without the indexing section, reuse the indexes a kept --workdir already holds
+            indexes = {k: str(workdir / f"index-{k}") for k in sizes if (workdir / f"index-{k}" / "CURRENT").exists()}
         if "querying" in sections and indexes:
             res["querying"] = section_querying(r, indexes, queries, modes, mode_arg, a.cold_runs)
         if "faiss" in sections:
