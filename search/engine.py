@@ -21,8 +21,8 @@ from index.layout import IndexLayout
 from index.manifest import IndexError_, Manifest
 from index.store import Store, StoredRecord
 
-DOC_WEIGHT = 0.7  # share of the document score in the dense score; see BENCHMARKS.md "doc vs sentence"
-DENSE_WEIGHT = 0.5  # share of the dense leg in hybrid fusion (normalised scores); see BENCHMARKS.md
+DOC_WEIGHT = 0.5  # share of the whole-abstract cosine in the dense score (rest: best sentence); bench/tune.py
+DENSE_WEIGHT = 0.6  # share of the dense leg in hybrid fusion (normalised scores); bench/tune.py
 LANGS = ("any", "zh", "en")
 MODES = ("hybrid", "dense", "lexical")
 LEXICAL_CANDIDATES = 100

@@ -50,7 +50,7 @@ def load_beir(folder: Path, queries_file: Path | None = None) -> BeirSet:
                 continue
             qrels[row[0]][row[1]] = int(float(row[2]))
     queries = {}
-    for line in qfile.read_text(encoding="utf-8").splitlines():
+    for line in qfile.read_text(encoding="utf-8").split("\n"):
         if line.strip():
             q = json.loads(line)
             if str(q["_id"]) in qrels:
@@ -111,8 +111,10 @@ def parallel_as_beir(zh: Path, en: Path, direction: str) -> tuple[list, dict[str
     """A parallel file pair as (corpus records, queries, qrels) for one direction, 'zh->en' or 'en->zh'."""
     from corpus.record import Record
 
-    zh_lines = zh.read_text(encoding="utf-8").splitlines()
-    en_lines = en.read_text(encoding="utf-8").splitlines()
+    # Split on "\n" only: str.splitlines() also breaks at U+2028/U+2029, which occur inside
+    # real sentences (WMT18 zh-en line 198) and would misalign the two files.
+    zh_lines = zh.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    en_lines = en.read_text(encoding="utf-8").rstrip("\n").split("\n")
     if len(zh_lines) != len(en_lines):
         raise EvalError(f"{zh} has {len(zh_lines)} lines but {en} has {len(en_lines)}: not line-aligned")
     src, dst, dst_lang = (zh_lines, en_lines, "en") if direction == "zh->en" else (en_lines, zh_lines, "zh")

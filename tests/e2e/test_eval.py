@@ -75,3 +75,12 @@ def test_eval_parallel_cross_lingual(shared, tmp_path):
 def test_eval_rejects_a_folder_that_is_no_benchmark(tmp_path):
     proc = run_cli("eval", str(tmp_path))
     assert proc.returncode == 1 and "not a BEIR folder" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_parallel_files_split_on_newlines_only(tmp_path):
+    from search.evaluate import parallel_as_beir
+
+    (tmp_path / "p.zh").write_text("第一句\u2029仍是第一句\n第二句\n", encoding="utf-8")
+    (tmp_path / "p.en").write_text("first\nsecond\n", encoding="utf-8")
+    records, queries, qrels = parallel_as_beir(tmp_path / "p.zh", tmp_path / "p.en", "zh->en")
+    assert len(records) == len(queries) == 2
