@@ -34,6 +34,7 @@ SETS = {
 }
 DOC_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 DENSE_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+CONFIDENCES = (0.0, 0.5, 1.0, 2.0)
 
 
 def legs_for(searcher: Searcher, query: str) -> dict:
@@ -57,17 +58,19 @@ def main() -> None:
         ids = {s.rowid: s.record.id for s in searcher.store.iter_all()}
         per_query = {qid: legs_for(searcher, text) for qid, text in bench.queries.items()}
         grid = {}
-        for dw, hw in itertools.product(DOC_WEIGHTS, DENSE_WEIGHTS):
+        for dw, hw, cf in itertools.product(DOC_WEIGHTS, DENSE_WEIGHTS, CONFIDENCES):
             ranked_h, ranked_d = {}, {}
             for qid, legs in per_query.items():
                 dense = {rid: dw * d + (1 - dw) * s for rid, (d, s, _) in legs.items()}
                 lexical = {rid: lx for rid, (_, _, lx) in legs.items()}
-                fused = fuse(dense, lexical, hw)
+                fused = fuse(dense, lexical, hw, cf)
                 ranked_h[qid] = [ids[r] for r, _ in sorted(fused.items(), key=lambda kv: -kv[1])[:100]]
                 ranked_d[qid] = [ids[r] for r, _ in sorted(dense.items(), key=lambda kv: -kv[1])[:100]]
             mh, md = metrics(ranked_h, bench.qrels), metrics(ranked_d, bench.qrels)
-            grid[f"doc={dw} dense={hw}"] = {"hybrid_mrr": round(mh["mrr@10"], 4), "hybrid_ndcg": round(mh["ndcg@10"], 4),
-                                            "dense_mrr": round(md["mrr@10"], 4), "dense_ndcg": round(md["ndcg@10"], 4)}
+            grid[f"doc={dw} dense={hw} conf={cf}"] = {
+                "hybrid_mrr": round(mh["mrr@10"], 4), "hybrid_ndcg": round(mh["ndcg@10"], 4),
+                "dense_mrr": round(md["mrr@10"], 4), "dense_ndcg": round(md["ndcg@10"], 4),
+            }
         report[name] = grid
         best = max(grid.items(), key=lambda kv: kv[1]["hybrid_ndcg"])
         print(name, "best hybrid nDCG@10:", best, flush=True)

@@ -23,6 +23,7 @@ from index.store import Store, StoredRecord
 
 DOC_WEIGHT = 0.5  # share of the whole-abstract cosine in the dense score (rest: best sentence); bench/tune.py
 DENSE_WEIGHT = 0.6  # share of the dense leg in hybrid fusion (normalised scores); bench/tune.py
+CONFIDENCE = 0.5  # per-query shift toward the more decisive leg; bench/tune.py
 LANGS = ("any", "zh", "en")
 MODES = ("hybrid", "dense", "lexical")
 LEXICAL_CANDIDATES = 100
@@ -93,7 +94,7 @@ class Searcher:
     """A read-only view of the generation that was current when it was opened."""
 
     def __init__(self, index_dir: Path, model: str | None = None, doc_weight: float = DOC_WEIGHT,
-                 dense_weight: float = DENSE_WEIGHT):
+                 dense_weight: float = DENSE_WEIGHT, confidence: float = CONFIDENCE):
         self.layout = IndexLayout(Path(index_dir))
         generation = self.layout.current()
         if generation is None:
@@ -115,6 +116,7 @@ class Searcher:
                 )
         self.doc_weight = doc_weight
         self.dense_weight = dense_weight
+        self.confidence = confidence
         self.store = self._open_store()
         self.docs = self._open_vectors("docs.faiss", self.manifest.docs)
         self.sents = self._open_vectors("sents.faiss", self.manifest.sentences)
@@ -240,7 +242,7 @@ class Searcher:
                 candidates = self.dense_candidates(qv, k, allowed) | set(lex_top)
                 dense = self.dense_exact(qv, candidates)
                 final = fuse({rid: s[0] for rid, s in dense.items()}, {rid: float(lex[rid]) for rid in candidates},
-                             self.dense_weight)
+                             self.dense_weight, self.confidence)
             legs["lexical"] = _ranks({rid: float(lex[rid]) for rid in dense})
         legs["dense"] = _ranks({rid: s[0] for rid, s in dense.items()})
         top = sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
@@ -276,12 +278,15 @@ class Searcher:
         return self.store.find(key)
 
 
-def fuse(dense: dict[int, float], lexical: dict[int, float], dense_weight: float) -> dict[int, float]:
+def fuse(dense: dict[int, float], lexical: dict[int, float], dense_weight: float,
+         confidence: float = 0.0) -> dict[int, float]:
     """Convex combination of min-max normalised leg scores over the candidate set.
 
     Unlike reciprocal-rank fusion, a leg that separates its top answer clearly keeps that margin,
-    so a near-perfect leg is not dragged down by the other's noise. A query with no lexical
-    match (all BM25 scores 0) is ranked by the dense leg alone.
+    so a near-perfect leg is not dragged down by the other's noise. `confidence` shifts weight
+    per query toward the leg whose top answer stands further ahead of its runner-up (margin of
+    the normalised scores); 0 keeps the fixed weights. A query with no lexical match (all BM25
+    scores 0) is ranked by the dense leg alone.
     """
     def norm(scores: dict[int, float]) -> dict[int, float]:
         if not scores:
@@ -290,10 +295,17 @@ def fuse(dense: dict[int, float], lexical: dict[int, float], dense_weight: float
         span = hi - lo
         return {rid: (s - lo) / span if span > 0 else 0.0 for rid, s in scores.items()}
 
+    def margin(scores: dict[int, float]) -> float:
+        top = sorted(scores.values(), reverse=True)[:2]
+        return top[0] - top[1] if len(top) == 2 else 0.0
+
     d, lx = norm(dense), norm(lexical)
     if not lexical or max(lexical.values()) <= 0:
         return d
-    return {rid: dense_weight * d.get(rid, 0.0) + (1 - dense_weight) * lx.get(rid, 0.0) for rid in d.keys() | lx.keys()}
+    w = dense_weight
+    if confidence:
+        w = min(0.9, max(0.1, w + confidence * (margin(d) - margin(lx))))
+    return {rid: w * d.get(rid, 0.0) + (1 - w) * lx.get(rid, 0.0) for rid in d.keys() | lx.keys()}
 
 
 def _ranks(scores: dict[int, float]) -> dict[int, tuple[int, float]]:

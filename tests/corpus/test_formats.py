@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from tests.corpus.conftest import FIXTURES
 
 from corpus.readers import detect_format, formats, read_file
 from corpus.readers._tagged import year_of

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SHARED
+from tests.corpus.conftest import SHARED
 
 from corpus.readers import read_file
 
