@@ -668,6 +668,13 @@ def fmt(x, nd: int = 1) -> str:
     return f"{x:,}" if isinstance(x, int) else str(x)
 
 
+def notes() -> str:
+    """bench/NOTES.md (measurements that need their own set-up: tuning, kill tests, reruns), appended
+    verbatim so that regenerating BENCHMARKS.md never loses them."""
+    path = Path(__file__).with_name("NOTES.md")
+    return "\n\n" + path.read_text(encoding="utf-8") if path.exists() else ""
+
+
 def render(res: dict) -> str:
     m = res["machine"]
     caps = res.get("caps", {})
@@ -872,7 +879,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.render_only:
         res = json.loads(a.render_only.read_text())
         a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(render(res))
+        a.out.write_text(render(res) + notes())
         return 0
 
     sections = set(a.sections.split(","))
@@ -933,7 +940,7 @@ def main(argv: list[str] | None = None) -> int:
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(res, indent=1, default=str, ensure_ascii=False))
         a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(render(res))
+        a.out.write_text(render(res) + notes())
         if a.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     r.log(f"wrote {a.out} and {a.json}")

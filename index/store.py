@@ -156,10 +156,12 @@ class Store:
             out.update(dict(self.conn.execute(q, part).fetchall()))
         return out
 
-    def sentences_of(self, rowid: int) -> list[tuple[int, str, int, str]]:
-        """(vid, lang, position, text) of one record's sentences; position 0 is a title."""
+    def sentences_in(self, start: int, count: int) -> list[tuple[int, str, int, str]]:
+        """(vid, lang, position, text) of the sentences with vids [start, start+count): one record's
+        (its contiguous range), read by primary key. Position 0 is a title."""
         return self.conn.execute(
-            "SELECT vid, lang, position, text FROM sentences WHERE record = ? ORDER BY vid", (rowid,)
+            "SELECT vid, lang, position, text FROM sentences WHERE vid >= ? AND vid < ? ORDER BY vid",
+            (start, start + count),
         ).fetchall()
 
     def rowids_where(self, where: str, args: tuple) -> list[int]:

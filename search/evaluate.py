@@ -162,7 +162,8 @@ def _rank_all(index_dir: Path, queries: dict[str, str], mode: str, k: int, **sea
     from search.engine import Searcher
 
     searcher = Searcher(index_dir, **searcher_kwargs)
-    return {qid: [h.record.id for h in searcher.search(text, k=k, mode=mode)] for qid, text in queries.items()}
+    return {qid: [h.record.id for h in searcher.search(text, k=k, mode=mode, snippets=False)]
+            for qid, text in queries.items()}
 
 
 def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (), model: str | None = None,
