@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.corpus.conftest import FIXTURES
 
 from corpus.readers import detect_format, formats, read_file
 from corpus.readers._tagged import year_of
 from corpus.text import squash
+from tests.corpus.conftest import FIXTURES
 
 # file, format detected from content, true number of records, of which with abstract
 CASES = [

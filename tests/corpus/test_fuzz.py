@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.corpus.conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpus.readers import formats, read_file
+from tests.corpus.conftest import FIXTURES
 
 SEEDS = [
     "mrhelper/demo_cnki_202101.txt", "mrhelper/demo_wanfang_202101.NET", "mrhelper/demo_wos_202101.txt",

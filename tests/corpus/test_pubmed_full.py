@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.corpus.conftest import SHARED
 
 from corpus.readers import read_file
+from tests.corpus.conftest import SHARED
 
 BASELINE = SHARED / "corpus" / "pubmed20n0014.xml.gz"
 
