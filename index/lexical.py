@@ -55,6 +55,15 @@ class LexicalIndex:
     def num_docs(self) -> int:
         return int(self.bm25.scores["num_docs"])
 
+    def coverage(self, tokens: list[str], weights: list[float]) -> float:
+        """Share of the query's token weight that the index vocabulary knows (0..1).
+
+        An English query against Chinese records (or the reverse) matches only stray Latin
+        abbreviations; a low coverage tells fusion to trust this leg less for that query.
+        """
+        total = sum(weights)
+        return sum(w for t, w in zip(tokens, weights, strict=True) if t in self.vocab) / total if total else 0.0
+
     def scores(self, tokens: list[str], weights: list[float] | None = None) -> np.ndarray:
         """BM25 score of every record; `weights` scale each query token (expansion terms weigh less)."""
         out = np.zeros(self.num_docs, dtype=np.float32)

@@ -24,6 +24,7 @@ from index.store import Store, StoredRecord
 DOC_WEIGHT = 0.5  # share of the whole-abstract cosine in the dense score (rest: best sentence); bench/tune.py
 DENSE_WEIGHT = 0.6  # share of the dense leg in hybrid fusion (normalised scores); bench/tune.py
 CONFIDENCE = 0.5  # per-query shift toward the more decisive leg; bench/tune.py
+COVERAGE_POWER = 1.0  # lexical weight scaled by (vocabulary coverage of the query) ** this; bench/tune.py
 LANGS = ("any", "zh", "en")
 MODES = ("hybrid", "dense", "lexical")
 LEXICAL_CANDIDATES = 100
@@ -94,7 +95,8 @@ class Searcher:
     """A read-only view of the generation that was current when it was opened."""
 
     def __init__(self, index_dir: Path, model: str | None = None, doc_weight: float = DOC_WEIGHT,
-                 dense_weight: float = DENSE_WEIGHT, confidence: float = CONFIDENCE):
+                 dense_weight: float = DENSE_WEIGHT, confidence: float = CONFIDENCE,
+                 coverage_power: float = COVERAGE_POWER):
         self.layout = IndexLayout(Path(index_dir))
         generation = self.layout.current()
         if generation is None:
@@ -118,6 +120,7 @@ class Searcher:
         self.doc_weight = doc_weight
         self.dense_weight = dense_weight
         self.confidence = confidence
+        self.coverage_power = coverage_power
         self.store = self._open_store()
         self.docs = self._open_vectors("docs.faiss", self.manifest.docs)
         self.sents = self._open_vectors("sents.faiss", self.manifest.sentences)
@@ -208,15 +211,20 @@ class Searcher:
 
     def lexical_scores(self, query: str, allowed: np.ndarray | None) -> np.ndarray:
         """BM25 score of every record (disallowed records -inf: filters apply before ranking)."""
+        return self.lexical_leg(query, allowed)[0]
+
+    def lexical_leg(self, query: str, allowed: np.ndarray | None) -> tuple[np.ndarray, float]:
+        """(BM25 score of every record, vocabulary coverage of the query's weighted tokens)."""
         from search.query import analyse
 
         lq = analyse(query)
         scores = self.lexical.scores(lq.tokens, lq.weights)
+        coverage = self.lexical.coverage(lq.tokens, lq.weights)
         if allowed is not None:
             mask = np.full(len(scores), -np.inf, dtype=np.float32)
             mask[allowed] = 0.0
             scores = scores + mask
-        return scores
+        return scores, coverage
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
                snippets: bool = True) -> list[Hit]:
@@ -238,7 +246,7 @@ class Searcher:
             dense = self.dense_exact(qv, self.dense_candidates(qv, k, allowed))
             final = {rid: s[0] for rid, s in dense.items()}
         else:
-            lex = self.lexical_scores(query, allowed)
+            lex, coverage = self.lexical_leg(query, allowed)
             n = min(len(lex), max(LEXICAL_CANDIDATES, k))
             lex_top = np.argpartition(-lex, n - 1)[:n] if n < len(lex) else np.arange(len(lex))
             lex_top = [int(i) for i in lex_top if np.isfinite(lex[i]) and lex[i] > 0]
@@ -249,7 +257,7 @@ class Searcher:
                 candidates = self.dense_candidates(qv, k, allowed) | set(lex_top)
                 dense = self.dense_exact(qv, candidates)
                 final = fuse({rid: s[0] for rid, s in dense.items()}, {rid: float(lex[rid]) for rid in candidates},
-                             self.dense_weight, self.confidence)
+                             self.dense_weight, self.confidence, coverage ** self.coverage_power)
             legs["lexical"] = _ranks({rid: float(lex[rid]) for rid in dense})
         legs["dense"] = _ranks({rid: s[0] for rid, s in dense.items()})
         top = sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
@@ -295,13 +303,14 @@ def _single_query_threads() -> None:
 
 
 def fuse(dense: dict[int, float], lexical: dict[int, float], dense_weight: float,
-         confidence: float = 0.0) -> dict[int, float]:
+         confidence: float = 0.0, lexical_trust: float = 1.0) -> dict[int, float]:
     """Convex combination of min-max normalised leg scores over the candidate set.
 
     Unlike reciprocal-rank fusion, a leg that separates its top answer clearly keeps that margin,
     so a near-perfect leg is not dragged down by the other's noise. `confidence` shifts weight
     per query toward the leg whose top answer stands further ahead of its runner-up (margin of
-    the normalised scores); 0 keeps the fixed weights. A query with no lexical match (all BM25
+    the normalised scores); 0 keeps the fixed weights. `lexical_trust` (0..1) scales the lexical
+    weight for this query (its vocabulary coverage). A query with no lexical match (all BM25
     scores 0) is ranked by the dense leg alone.
     """
     def norm(scores: dict[int, float]) -> dict[int, float]:
@@ -321,6 +330,8 @@ def fuse(dense: dict[int, float], lexical: dict[int, float], dense_weight: float
     w = dense_weight
     if confidence:
         w = min(0.9, max(0.1, w + confidence * (margin(d) - margin(lx))))
+    if lexical_trust < 1.0:
+        w = w / (w + (1 - w) * max(lexical_trust, 0.0))
     return {rid: w * d.get(rid, 0.0) + (1 - w) * lx.get(rid, 0.0) for rid in d.keys() | lx.keys()}
 
 

@@ -313,7 +313,7 @@ def test_name_is_only_a_hint(fixtures: Path, tmp_path: Path) -> None:
 
 def test_journal_page_still_detected_after_new_readers() -> None:
     """The new sniffers sit before journal-page; the bilingual page must still reach its reader."""
-    from conftest import SHARED
+    from tests.corpus.conftest import SHARED
 
     page = SHARED / "seed" / "immune-cell-therapy-review.zh-en.txt"
     if not page.is_file():

@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ZH = ROOT / "bench" / "pubmedqa-zh"
-EN = Path("/work/shared/bench/pubmedqa")
+EN = Path(__file__).resolve().parents[2] / ".." / "shared" / "bench" / "pubmedqa"
 for cand in (ROOT / "shared" / "bench" / "pubmedqa", ROOT.parent / "shared" / "bench" / "pubmedqa"):
     if cand.exists():
         EN = cand
