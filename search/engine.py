@@ -21,10 +21,10 @@ from index.layout import IndexLayout
 from index.manifest import IndexError_, Manifest
 from index.store import Store, StoredRecord
 
-DOC_WEIGHT = 0.5  # share of the whole-abstract cosine in the dense score (rest: best sentence); bench/tune.py
+DOC_WEIGHT = 0.4  # share of the whole-abstract cosine in the dense score (rest: best sentence); bench/tune.py
 DENSE_WEIGHT = 0.6  # share of the dense leg in hybrid fusion (normalised scores); bench/tune.py
-CONFIDENCE = 0.5  # per-query shift toward the more decisive leg; bench/tune.py
-COVERAGE_POWER = 1.0  # lexical weight scaled by (vocabulary coverage of the query) ** this; bench/tune.py
+CONFIDENCE = 1.0  # per-query shift toward the more decisive leg; bench/tune.py
+COVERAGE_POWER = 2.0  # lexical weight scaled by (vocabulary coverage of the query) ** this; bench/tune.py
 LANGS = ("any", "zh", "en")
 MODES = ("hybrid", "dense", "lexical")
 LEXICAL_CANDIDATES = 100
