@@ -20,6 +20,19 @@ from corpus.sources import guess_encoding
 from corpus.text import clean, detect_lang, squash
 
 
+def tag_matcher(pattern: re.Pattern[str]) -> Callable[[str], tuple[str, str] | None]:
+    """A line matcher for `split_tagged`: (tag, value) of a "TAG value" line, a leading BOM ignored.
+
+    `pattern` captures the tag as group 1 and the value (possibly absent) as group 2.
+    """
+
+    def match(line: str) -> tuple[str, str] | None:
+        m = pattern.match(line.lstrip("\ufeff"))
+        return (m.group(1), m.group(2) or "") if m else None
+
+    return match
+
+
 def head_text(head: bytes) -> str:
     """The first bytes of a file as text, for sniffing: UTF-16 and GBK exports must sniff too."""
     enc = guess_encoding(head)

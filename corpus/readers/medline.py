@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from corpus.readers import Skip
-from corpus.readers._tagged import build, doi_of, head_text, outcome, split_tagged, year_of
+from corpus.readers._tagged import build, doi_of, head_text, outcome, split_tagged, tag_matcher, year_of
 from corpus.record import Record
 from corpus.sources import InputFileError, read_text
 from corpus.text import squash
@@ -29,9 +29,7 @@ def sniff(path: Path, head: bytes) -> bool:
     return bool(_SNIFF.search(text)) and not re.search(r"^TY {1,2}- ", text, re.M)
 
 
-def _match(line: str) -> tuple[str, str] | None:
-    m = _TAG.match(line.lstrip("\ufeff"))
-    return (m.group(1), m.group(2) or "") if m else None
+_match = tag_matcher(_TAG)
 
 
 def parse(path: Path) -> Iterator[Record | Skip]:

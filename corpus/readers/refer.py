@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from corpus.readers import Skip
-from corpus.readers._tagged import build, doi_of, head_text, outcome, split_list, split_tagged, year_of
+from corpus.readers._tagged import build, doi_of, head_text, outcome, split_list, split_tagged, tag_matcher, year_of
 from corpus.record import Record
 from corpus.sources import InputFileError, read_text
 from corpus.text import detect_lang
@@ -29,9 +29,7 @@ def sniff(path: Path, head: bytes) -> bool:
     return bool(lines) and _TAG.match(lines[0]) is not None and len(tagged) >= max(2, len(lines) // 2)
 
 
-def _match(line: str) -> tuple[str, str] | None:
-    m = _TAG.match(line.lstrip("\ufeff"))
-    return (m.group(1), m.group(2)) if m else None
+_match = tag_matcher(_TAG)
 
 
 def _keywords(values: list[str]) -> tuple[str, ...]:

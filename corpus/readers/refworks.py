@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from corpus.readers import Skip
-from corpus.readers._tagged import build, doi_of, head_text, outcome, split_list, split_tagged, year_of
+from corpus.readers._tagged import build, doi_of, head_text, outcome, split_list, split_tagged, tag_matcher, year_of
 from corpus.record import Record
 from corpus.sources import InputFileError, read_text
 
@@ -25,9 +25,7 @@ def sniff(path: Path, head: bytes) -> bool:
     return bool(re.search(r"^RT \S", text, re.M)) and bool(re.search(r"^(A1|T1|SR|AB|YR) ", text, re.M))
 
 
-def _match(line: str) -> tuple[str, str] | None:
-    m = _TAG.match(line.lstrip("\ufeff"))
-    return (m.group(1), m.group(2)) if m else None
+_match = tag_matcher(_TAG)
 
 
 def parse(path: Path) -> Iterator[Record | Skip]:

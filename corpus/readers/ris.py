@@ -12,7 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from corpus.readers import Skip
-from corpus.readers._tagged import TaggedRecord, build, doi_of, head_text, outcome, split_list, split_tagged, year_of
+from corpus.readers._tagged import (
+    TaggedRecord,
+    build,
+    doi_of,
+    head_text,
+    outcome,
+    split_list,
+    split_tagged,
+    tag_matcher,
+    year_of,
+)
 from corpus.record import Record
 from corpus.sources import InputFileError, read_text
 
@@ -26,9 +36,7 @@ def sniff(path: Path, head: bytes) -> bool:
     return bool(re.search(r"^\s*TY {1,2}- ", text, re.M)) and bool(re.search(r"^ER {1,2}-", text, re.M))
 
 
-def _match(line: str) -> tuple[str, str] | None:
-    m = _TAG.match(line.lstrip("\ufeff"))
-    return (m.group(1), m.group(2) or "") if m else None
+_match = tag_matcher(_TAG)
 
 
 def _pmid_from_accession(rec: TaggedRecord) -> str | None:
