@@ -410,7 +410,7 @@ def w_profile_build(p: dict) -> dict:
             "builder.py:embed_chunks", "encoders.py:encode", "backends.py:encode", "store.py:add",
             "lexical.py:write_lexical", "pipeline.py:<lambda>", "glossary.py:tags", "glossary.py:load",
             "vectors.py:build", "builder.py:content_hash", "cache.py:put_many", "chunking.py:chunk_record",
-            "tokenize.py:tokenize", "layout.py:fsync_file", "pipeline.py:_tagger")
+            "tokenize.py:tokenize", "layout.py:fsync_file", "pipeline.py:record_tagger")
     r["cumulative"] = {k: v for k, v in r["cumulative"].items() if k in keys}
     return r
 

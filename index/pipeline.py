@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,7 +26,7 @@ from corpus.ingest import IngestResult, ingest
 from corpus.record import Record
 from index.builder import BuildOptions, BuildReport, Progress, _noop, content_hash, write_generation
 from index.crashpoints import crash_point
-from index.encoders import DEFAULT_MODEL, ModelSpec, indexing_encoder
+from index.encoders import DEFAULT_MODEL, Encoder, ModelSpec, indexing_encoder
 from index.layout import IndexLayout
 from index.lock import WriterLock
 from index.manifest import IndexError_, Manifest
@@ -67,22 +68,27 @@ class WriteResult:
         }
 
 
-def _tagger():
-    """The glossary tagger (therapy / cancer type), when the glossary module is present."""
-    try:
-        from index.glossary import Glossary
-    except ImportError:
-        return None
+def record_tagger() -> Callable[[Record], dict]:
+    """Therapy and cancer-type tags of a record, from the bilingual glossary."""
+    from index.glossary import Glossary
+
     glossary = Glossary.load()
     return lambda rec: glossary.tags({lang: rec.text(lang) for lang in rec.langs})
 
 
-def _extra_writers():
-    try:
-        from index.lexical import write_lexical
-    except ImportError:
-        return []
-    return [write_lexical]
+def index_records(layout: IndexLayout, records: list[Record], encoder: Encoder, spec: ModelSpec,
+                  options: BuildOptions | None = None, progress: Progress = _noop,
+                  cache_dir: Path | None = None) -> BuildReport:
+    """Write a complete generation of `records`: vectors, store, BM25 and glossary tags.
+
+    The one place that says what an index holds, for `index build`/`update` and for `eval`.
+    """
+    from index.lexical import write_lexical
+
+    return write_generation(
+        layout, records, encoder, None if spec.name == DEFAULT_MODEL else spec.name, options,
+        tagger=record_tagger(), extra_writers=[write_lexical], progress=progress, cache_dir=cache_dir,
+    )
 
 
 def _merge_update(old: list[Record], new: list[Record], read_files: set[str], prune: bool
@@ -160,9 +166,5 @@ def write_index(
             records, counts = result.records, UpdateCounts(added=len(result.records))
         same_model = old_manifest is not None and old_manifest.model_id == spec.model_id
         encoder = indexing_encoder(spec, old_manifest.dim if same_model else None)
-        report = write_generation(
-            layout, records, encoder, None if spec.name == DEFAULT_MODEL else spec.name,
-            BuildOptions(index_type=index_type), tagger=_tagger(), extra_writers=_extra_writers(),
-            progress=progress,
-        )
+        report = index_records(layout, records, encoder, spec, BuildOptions(index_type=index_type), progress)
     return WriteResult(result, report, counts, time.perf_counter() - start)

@@ -209,10 +209,6 @@ class Searcher:
         dense = self.doc_weight * doc + (1 - self.doc_weight) * sent
         return {int(rid): (float(a), float(b), float(c)) for rid, a, b, c in zip(rows, dense, doc, sent, strict=True)}
 
-    def lexical_scores(self, query: str, allowed: np.ndarray | None) -> np.ndarray:
-        """BM25 score of every record (disallowed records -inf: filters apply before ranking)."""
-        return self.lexical_leg(query, allowed)[0]
-
     def lexical_leg(self, query: str, allowed: np.ndarray | None) -> tuple[np.ndarray, float]:
         """(BM25 score of every record, vocabulary coverage of the query's weighted tokens)."""
         from search.query import analyse

@@ -136,11 +136,11 @@ def eval_index(records: list, model: str | None, name: str, progress=None) -> Pa
     """An index of `records` under the eval cache, built once per (records, model) and reused."""
     import hashlib
 
-    from index.builder import content_hash, write_generation
-    from index.encoders import DEFAULT_MODEL, ModelSpec, indexing_encoder
+    from index.builder import content_hash
+    from index.encoders import ModelSpec, indexing_encoder
     from index.layout import IndexLayout
     from index.lock import WriterLock
-    from index.pipeline import _extra_writers, _tagger
+    from index.pipeline import index_records
 
     spec = ModelSpec.parse(model)
     h = hashlib.sha1(spec.model_id.encode())
@@ -152,9 +152,8 @@ def eval_index(records: list, model: str | None, name: str, progress=None) -> Pa
     layout = IndexLayout(index_dir)
     with WriterLock(layout.lock_file, wait=3600):
         if layout.current() is None:
-            write_generation(layout, records, indexing_encoder(spec), None if spec.name == DEFAULT_MODEL else spec.name,
-                             tagger=_tagger(), extra_writers=_extra_writers(), cache_dir=root / "cache",
-                             **({"progress": progress} if progress else {}))
+            index_records(layout, records, indexing_encoder(spec), spec, cache_dir=root / "cache",
+                          **({"progress": progress} if progress else {}))
     return index_dir
 
 
