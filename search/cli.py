@@ -352,7 +352,7 @@ def show(
 ) -> None:
     """Show one record in full (both languages where present).
 
-    Examples: oncosearch show 33476687    oncosearch show doi:10.1016/j.jhep.2021.01.002 --json
+    Examples: oncosearch show 33795251    oncosearch show doi:10.1158/0008-5472.can-20-2701 --json
     """
     import sqlite3
 
