@@ -1,12 +1,19 @@
-"""Tune the two fusion weights on the shared DEV sets only, and print the grid.
+"""Tune the fusion weights on the shared DEV sets only, and print the grid.
 
-    python bench/tune.py            (after `oncosearch eval` has built the eval indexes)
+    python bench/tune.py                 (builds the eval indexes first where `oncosearch eval` has not)
+    python bench/tune.py pubmedqa liveqa (some sets only)
 
-doc_weight:   share of the whole-abstract cosine in the dense score (rest: best sentence)
-dense_weight: share of the normalised dense score in hybrid fusion (rest: normalised BM25)
+dense_weight:   share of the normalised dense (USE) score in the USE + BM25 fusion (rest: BM25)
+confidence:     per-query shift of dense_weight toward the more decisive of those two legs
+coverage_power: the lexical weight is scaled by (vocabulary coverage of the query) ** this
+english_weight: share of the normalised English (MiniLM passage) leg in the three-leg fusion (0: off)
+doc_weight (whole-abstract vs best-sentence cosine) stays at its tuned value (search.engine.DOC_WEIGHT).
 
-Per query, candidates and per-leg scores are computed once; every grid point then only
-recombines them, so the grid costs seconds. Held-out splits are never read here.
+Per query, candidates and per-leg scores are computed once by the engine's own `leg_scores`;
+every grid point then only recombines them with `fuse`, so the grid costs seconds. For the
+Chinese set, the English leg is scored both fed the query's glossary + CC-CEDICT keywords and
+skipped ("zh-skip"). One setting is chosen for all sets, never per query. Held-out splits are
+never read here.
 """
 
 from __future__ import annotations
@@ -16,13 +23,11 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from corpus.readers import read_file  # noqa: E402
-from search.engine import LEXICAL_CANDIDATES, Searcher, fuse  # noqa: E402
+from search.engine import Searcher, fuse  # noqa: E402
 from search.evaluate import eval_index, find_parallel, load_beir, metrics, parallel_as_beir  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "bench"
@@ -32,32 +37,26 @@ SETS = {
     "pubmedqa-zh": (SHARED / "pubmedqa", ROOT / "bench/pubmedqa-zh/queries.jsonl", []),
     "liveqa": (SHARED / "liveqa-dev", None, []),
 }
-DOC_WEIGHTS = (0.4, 0.5, 0.6, 0.7, 0.8)
-DENSE_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+DENSE_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
 CONFIDENCES = (0.0, 0.5, 1.0)
-COVERAGE_POWERS = (0.0, 1.0, 2.0)
+COVERAGE_POWERS = (0.0, 1.0, 2.0, 4.0)
+ENGLISH_WEIGHTS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
-def legs_for(searcher: Searcher, query: str) -> tuple[dict, float]:
-    qv = searcher.encoder.encode([query])[0]
-    lex, coverage = searcher.lexical_leg(query, None)
-    n = min(len(lex), LEXICAL_CANDIDATES)
-    lex_top = [int(i) for i in np.argpartition(-lex, n - 1)[:n] if lex[i] > 0]
-    cands = searcher.dense_candidates(qv, 10, None) | set(lex_top)
-    exact = searcher.dense_exact(qv, cands)
-    return {rid: (exact[rid][1], exact[rid][2], float(lex[rid])) for rid in cands}, coverage
-
-
-def dev_sets():
-    """(name, records, queries, qrels, eval index name) of every dev set, as `oncosearch eval` builds them."""
+def dev_sets(chosen: list[str]):
+    """(name, records, queries, qrels, eval index name) of every chosen dev set, as `oncosearch eval` builds them."""
     from corpus.ingest import ingest
 
     for name, (folder, qfile, add) in SETS.items():
+        if name not in chosen:
+            continue
         bench = load_beir(folder, qfile)
         records = read_file(bench.corpus, "jsonl").records + (ingest(add).records if add else [])
         yield name, records, bench.queries, bench.qrels, folder.name + ("-plus" if add else "")
     wmt = SHARED / "wmt18-biomed-zh-en"
     for direction in ("zh->en", "en->zh"):
+        if f"wmt18 {direction}" not in chosen:
+            continue
         records, queries, qrels = [], {}, {}
         for zh, en in find_parallel(wmt):
             r, q, rel = parallel_as_beir(zh, en, direction)
@@ -67,33 +66,51 @@ def dev_sets():
         yield f"wmt18 {direction}", records, queries, qrels, f"{wmt.name}-{direction.replace('->', '2')}"
 
 
+def top(scores: dict, ids: dict) -> list[str]:
+    return [ids[r] for r, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:100]]
+
+
+def grid_for(per_query: dict, ids: dict, qrels: dict) -> dict:
+    grid = {}
+    singles = {
+        "dense": lambda legs: legs.dense,
+        "lexical": lambda legs: {r: legs.lexical[r] for r in legs.lexical_top},
+        "english": lambda legs: legs.english,
+    }
+    for name, pick in singles.items():
+        m = metrics({qid: top(pick(legs), ids) for qid, legs in per_query.items()}, qrels)
+        grid[f"single {name}"] = {"mrr": round(m["mrr@10"], 4), "ndcg": round(m["ndcg@10"], 4)}
+    for dw, cf, cp, ew in itertools.product(DENSE_WEIGHTS, CONFIDENCES, COVERAGE_POWERS, ENGLISH_WEIGHTS):
+        ranked = {qid: top(fuse(legs.dense, legs.lexical, dw, cf, legs.coverage ** cp, legs.english, ew), ids)
+                  for qid, legs in per_query.items()}
+        m = metrics(ranked, qrels)
+        grid[f"dense={dw} conf={cf} cov={cp} english={ew}"] = {"mrr": round(m["mrr@10"], 4),
+                                                                "ndcg": round(m["ndcg@10"], 4)}
+    return grid
+
+
 def main() -> None:
+    chosen = sys.argv[1:] or [*SETS, "wmt18 zh->en", "wmt18 en->zh"]
     report = {}
-    for name, records, queries, qrels, index_name in dev_sets():
+    for name, records, queries, qrels, index_name in dev_sets(chosen):
         searcher = Searcher(eval_index(records, None, index_name))
         ids = {s.rowid: s.record.id for s in searcher.store.iter_all()}
-        per_query = {qid: legs_for(searcher, text) for qid, text in queries.items()}
-        grid = {}
-        for dw, hw, cf, cp in itertools.product(DOC_WEIGHTS, DENSE_WEIGHTS, CONFIDENCES, COVERAGE_POWERS):
-            ranked_h, ranked_d = {}, {}
-            for qid, (legs, coverage) in per_query.items():
-                dense = {rid: dw * d + (1 - dw) * s for rid, (d, s, _) in legs.items()}
-                lexical = {rid: lx for rid, (_, _, lx) in legs.items()}
-                fused = fuse(dense, lexical, hw, cf, coverage ** cp)
-                ranked_h[qid] = [ids[r] for r, _ in sorted(fused.items(), key=lambda kv: -kv[1])[:100]]
-                ranked_d[qid] = [ids[r] for r, _ in sorted(dense.items(), key=lambda kv: -kv[1])[:100]]
-            mh, md = metrics(ranked_h, qrels), metrics(ranked_d, qrels)
-            grid[f"doc={dw} dense={hw} conf={cf} cov={cp}"] = {
-                "hybrid_mrr": round(mh["mrr@10"], 4), "hybrid_ndcg": round(mh["ndcg@10"], 4),
-                "dense_mrr": round(md["mrr@10"], 4), "dense_ndcg": round(md["ndcg@10"], 4),
-            }
-        report[name] = grid
-        best = max(grid.items(), key=lambda kv: kv[1]["hybrid_ndcg"])
-        print(name, "best hybrid nDCG@10:", best, flush=True)
+        per_query = {}
+        for qid, text in queries.items():
+            qv = searcher.encoder.encode([text])[0]
+            per_query[qid] = searcher.leg_scores(text, qv, 10, None, "hybrid")
+        report[name] = grid_for(per_query, ids, qrels)
+        if name == "pubmedqa-zh":  # the same questions with the English leg skipped for Chinese queries
+            for legs in per_query.values():
+                legs.english = {}
+            report[name + " zh-skip"] = grid_for(per_query, ids, qrels)
+        best = max((kv for kv in report[name].items() if not kv[0].startswith("single")), key=lambda kv: kv[1]["mrr"])
+        print(name, "best hybrid MRR@10:", best, flush=True)
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "tune.json").write_text(json.dumps(report, indent=1))
-    print(f"grid written to {out / 'tune.json'}")
+    target = out / ("tune.json" if not sys.argv[1:] else f"tune-{'-'.join(c.replace(' ', '_') for c in chosen)}.json")
+    target.write_text(json.dumps(report, indent=1))
+    print(f"grid written to {target}")
 
 
 if __name__ == "__main__":

@@ -184,6 +184,7 @@ def write_generation(
     extra_writers: Iterable[Callable[[Path, list[Record]], list[str]]] = (),
     progress: Progress = _noop,
     cache_dir: Path | None = None,
+    settings: dict | None = None,
 ) -> BuildReport:
     """Build a complete generation from `records` and make it current. Caller holds the lock."""
     options = options or BuildOptions()
@@ -248,7 +249,7 @@ def write_generation(
         model_id=encoder.model_id, model_path=model_path, dim=encoder.dim, records=len(unique),
         docs=len(doc_vecs), sentences=len(sent_vecs),
         built_at=datetime.now(UTC).isoformat(timespec="seconds"), index_types=types,
-        settings={"index_type": options.index_type},
+        settings={"index_type": options.index_type, **(settings or {})},
     )
     _fsync_tree(tmp)
     crash_point("fsync")

@@ -4,7 +4,8 @@ Checks, in order: CURRENT points at an existing generation; the manifest reads a
 format; every file the manifest lists exists with the recorded size and SHA-256; the SQLite
 store opens, passes `PRAGMA integrity_check` and has our tables; FAISS files load with the
 manifest's dimension and vector counts; the store's vector ranges cover exactly those vectors;
-the store was built with the manifest's model.
+the store was built with the manifest's model; the English passage leg (when built) matches the
+records.
 """
 
 from __future__ import annotations
@@ -92,4 +93,21 @@ def _check_vectors(generation: Path, manifest: Manifest) -> list[str]:
             problems.append(f"{path}: dimension {index.d}, manifest says {manifest.dim}")
         if index.ntotal != expected:
             problems.append(f"{path}: {index.ntotal} vectors, manifest says {expected}")
+    problems += _check_english(generation, manifest)
     return problems
+
+
+def _check_english(generation: Path, manifest: Manifest) -> list[str]:
+    """The English passage leg, when the manifest says the generation has one: files and ranges agree."""
+    from index.english import EN_FILE, RANGES_FILE, SETTING, SETTING_ID, EnglishLeg
+
+    if not manifest.settings.get(SETTING):
+        return []
+    missing = [n for n in (EN_FILE, RANGES_FILE) if n not in manifest.files]
+    if missing:
+        return [f"{generation}: manifest names an English leg but lists no {', '.join(missing)}"]
+    try:
+        EnglishLeg(generation, manifest.records, manifest.settings[SETTING], manifest.settings.get(SETTING_ID, ""))
+    except IndexError_ as e:
+        return [str(e)]
+    return []

@@ -78,17 +78,40 @@ def record_tagger() -> Callable[[Record], dict]:
 
 def index_records(layout: IndexLayout, records: list[Record], encoder: Encoder, spec: ModelSpec,
                   options: BuildOptions | None = None, progress: Progress = _noop,
-                  cache_dir: Path | None = None) -> BuildReport:
-    """Write a complete generation of `records`: vectors, store, BM25 and glossary tags.
+                  cache_dir: Path | None = None, english: ModelSpec | None = None) -> BuildReport:
+    """Write a complete generation of `records`: vectors, store, BM25, glossary tags and, with
+    `english` (the MiniLM model), the English passage leg.
 
     The one place that says what an index holds, for `index build`/`update` and for `eval`.
     """
+    from index.english import english_writer, settings_for
     from index.lexical import write_lexical
 
+    writers = [write_lexical]
+    if english is not None:
+        writers.append(english_writer(english, cache_dir or layout.cache_dir, progress))
     return write_generation(
         layout, records, encoder, None if spec.name == DEFAULT_MODEL else spec.name, options,
-        tagger=record_tagger(), extra_writers=[write_lexical], progress=progress, cache_dir=cache_dir,
+        tagger=record_tagger(), extra_writers=writers, progress=progress, cache_dir=cache_dir,
+        settings=settings_for(english),
     )
+
+
+def english_choice(english: bool | None, old: Manifest | None) -> ModelSpec | None:
+    """The English leg's model for a write, or None for no leg.
+
+    `english` None keeps the current index's choice on update, and is the default
+    (`index.english.DEFAULT_ON`) for a new index. An index built with another English model
+    directory keeps using it while that directory exists.
+    """
+    from index.english import DEFAULT_ON, SETTING, english_spec
+
+    if english is None:
+        english = bool(old.settings.get(SETTING)) if old is not None else DEFAULT_ON
+    if not english:
+        return None
+    path = old.settings.get(SETTING) if old is not None else None
+    return english_spec(path if path and Path(path).is_dir() else None)
 
 
 def _merge_update(old: list[Record], new: list[Record], read_files: set[str], prune: bool
@@ -133,7 +156,7 @@ def _merge_update(old: list[Record], new: list[Record], read_files: set[str], pr
 def write_index(
     index_dir: Path, sources: list[str | Path], *, update: bool = False, prune: bool = False,
     model: str | None = None, fmt: str | None = None, strict: bool = False, index_type: str = "auto",
-    wait: float = 0.0, progress: Progress = _noop, on_file=None,
+    wait: float = 0.0, progress: Progress = _noop, on_file=None, english: bool | None = None,
 ) -> WriteResult:
     """Read sources and write a new generation under the writer lock (raises LockBusy when held)."""
     start = time.perf_counter()
@@ -147,6 +170,7 @@ def write_index(
                               "run oncosearch index check, or rebuild with oncosearch index build")
         old_manifest = Manifest.read(current) if update and current else None
         spec = ModelSpec.parse(model if model else (old_manifest.model_path if old_manifest else None))
+        en_spec = english_choice(english, old_manifest)  # before reading: a missing model fails fast
         result = ingest(sources, fmt=fmt, strict=strict, on_file=on_file)
         if old_manifest is not None:
             path = current / "store.sqlite"
@@ -166,5 +190,6 @@ def write_index(
             records, counts = result.records, UpdateCounts(added=len(result.records))
         same_model = old_manifest is not None and old_manifest.model_id == spec.model_id
         encoder = indexing_encoder(spec, old_manifest.dim if same_model else None)
-        report = index_records(layout, records, encoder, spec, BuildOptions(index_type=index_type), progress)
+        report = index_records(layout, records, encoder, spec, BuildOptions(index_type=index_type), progress,
+                               english=en_spec)
     return WriteResult(result, report, counts, time.perf_counter() - start)

@@ -25,8 +25,10 @@ DOC_WEIGHT = 0.4  # share of the whole-abstract cosine in the dense score (rest:
 DENSE_WEIGHT = 0.6  # share of the dense leg in hybrid fusion (normalised scores); bench/tune.py
 CONFIDENCE = 1.0  # per-query shift toward the more decisive leg; bench/tune.py
 COVERAGE_POWER = 2.0  # lexical weight scaled by (vocabulary coverage of the query) ** this; bench/tune.py
+ENGLISH_WEIGHT = 0.6  # share of the English (MiniLM) leg in hybrid fusion, when the index has one; bench/tune.py
+ZH_ENGLISH = True  # a Chinese query feeds the English leg its glossary + CC-CEDICT keywords; bench/tune.py
 LANGS = ("any", "zh", "en")
-MODES = ("hybrid", "dense", "lexical")
+MODES = ("hybrid", "dense", "lexical", "english")  # dense: USE alone; english: MiniLM alone
 LEXICAL_CANDIDATES = 100
 
 
@@ -74,6 +76,23 @@ class Filters:
 
 
 @dataclass
+class LegScores:
+    """Every leg's score for each candidate record of one query (rowid -> score).
+
+    `dense` and `lexical` cover every candidate (BM25 0 where no term matched); `english` covers
+    the candidates that have English passages, and is empty when the leg is absent or has no text
+    for this query. `lexical_top` are BM25's own candidates, `coverage` the share of the query's
+    weighted tokens the lexical index knows (how far to trust the lexical leg).
+    """
+
+    dense: dict[int, float]
+    lexical: dict[int, float]
+    english: dict[int, float]
+    lexical_top: list[int]
+    coverage: float
+
+
+@dataclass
 class Hit:
     rank: int
     score: float
@@ -96,7 +115,8 @@ class Searcher:
 
     def __init__(self, index_dir: Path, model: str | None = None, doc_weight: float = DOC_WEIGHT,
                  dense_weight: float = DENSE_WEIGHT, confidence: float = CONFIDENCE,
-                 coverage_power: float = COVERAGE_POWER):
+                 coverage_power: float = COVERAGE_POWER, english_weight: float = ENGLISH_WEIGHT,
+                 zh_english: bool = ZH_ENGLISH):
         self.layout = IndexLayout(Path(index_dir))
         generation = self.layout.current()
         if generation is None:
@@ -121,6 +141,8 @@ class Searcher:
         self.dense_weight = dense_weight
         self.confidence = confidence
         self.coverage_power = coverage_power
+        self.english_weight = english_weight
+        self.zh_english = zh_english
         self.store = self._open_store()
         self.docs = self._open_vectors("docs.faiss", self.manifest.docs)
         self.sents = self._open_vectors("sents.faiss", self.manifest.sentences)
@@ -134,6 +156,7 @@ class Searcher:
         self._sent_matrix = vectors.matrix(self.sents)
         self._encoder = None
         self._lexical = None
+        self.english = self._open_english()
 
     def _open_store(self) -> Store:
         import sqlite3
@@ -157,6 +180,15 @@ class Searcher:
             raise IndexError_(f"{path}: holds {index.ntotal} vectors of dimension {index.d}, manifest says "
                               f"{expected} of {self.manifest.dim}; run oncosearch index check")
         return index
+
+    def _open_english(self):
+        """The generation's English passage leg (index.english), or None when built without it."""
+        from index.english import SETTING, SETTING_ID, EnglishLeg
+
+        path = self.manifest.settings.get(SETTING)
+        if not path:
+            return None
+        return EnglishLeg(self.generation, self.manifest.records, path, self.manifest.settings.get(SETTING_ID, ""))
 
     @property
     def encoder(self):
@@ -209,11 +241,9 @@ class Searcher:
         dense = self.doc_weight * doc + (1 - self.doc_weight) * sent
         return {int(rid): (float(a), float(b), float(c)) for rid, a, b, c in zip(rows, dense, doc, sent, strict=True)}
 
-    def lexical_leg(self, query: str, allowed: np.ndarray | None) -> tuple[np.ndarray, float]:
-        """(BM25 score of every record, vocabulary coverage of the query's weighted tokens)."""
-        from search.query import analyse
-
-        lq = analyse(query)
+    def lexical_leg(self, lq, allowed: np.ndarray | None) -> tuple[np.ndarray, float]:
+        """(BM25 score of every record, vocabulary coverage of the query's weighted tokens) for an
+        analysed query (`search.query.analyse`)."""
         scores = self.lexical.scores(lq.tokens, lq.weights)
         coverage = self.lexical.coverage(lq.tokens, lq.weights)
         if allowed is not None:
@@ -222,9 +252,82 @@ class Searcher:
             scores = scores + mask
         return scores, coverage
 
+    def english_text(self, query: str, lq=None) -> str | None:
+        """What the English leg reads for `query`: an English query itself; for a Chinese one the
+        English terms we can derive from it (glossary expansions and CC-CEDICT glosses) as
+        keywords, or None (no English leg for this query) when there are none or zh_english is off."""
+        from corpus.text import detect_lang
+
+        if detect_lang(query) != "zh":
+            return query
+        if not self.zh_english:
+            return None
+        if lq is None:
+            from search.query import analyse
+
+            lq = analyse(query)
+        words = [w for w in dict.fromkeys(lq.expansions + lq.glosses) if detect_lang(w) == "en"]
+        return " ".join(words) if words else None
+
+    def english_candidates(self, ev: np.ndarray, k: int, allowed: np.ndarray | None) -> set[int]:
+        """Records one of whose English passages is among the nearest passage vectors."""
+        leg = self.english
+        passage_allowed = None
+        if allowed is not None:
+            r = np.asarray(leg.ranges)[allowed]
+            passage_allowed = _expand_ranges(r[:, 0], r[:, 1])
+        _, ids = vectors.search(leg.index, ev, max(100, 5 * k), passage_allowed)
+        return set(leg.owner[ids].tolist())
+
+    def english_exact(self, ev: np.ndarray, rowids: set[int]) -> dict[int, float]:
+        """rowid -> best passage cosine, for the candidates that have English passages."""
+        rows = np.fromiter(rowids, dtype=np.int64, count=len(rowids))
+        r = np.asarray(self.english.ranges)[rows]
+        rows, r = rows[r[:, 1] > 0], r[r[:, 1] > 0]
+        if len(rows) == 0:
+            return {}
+        best = _range_max(self.english.matrix, r[:, 0], r[:, 1], ev)
+        return dict(zip(rows.tolist(), best.tolist(), strict=True))
+
+    def leg_scores(self, query: str, qv: np.ndarray, k: int, allowed: np.ndarray | None,
+                   mode: str = "hybrid") -> LegScores:
+        """Candidates of the legs `mode` ranks by, each scored exactly on every leg that applies.
+
+        Hybrid takes the union of every leg's candidates, so a record found by one leg alone is
+        still scored by the others (no leg ranks on half its evidence).
+        """
+        lq = None
+        lex = None
+        coverage = 0.0
+        lexical_top: list[int] = []
+        candidates: set[int] = set()
+        if mode in ("hybrid", "lexical"):
+            from search.query import analyse
+
+            lq = analyse(query)
+            lex, coverage = self.lexical_leg(lq, allowed)
+            n = min(len(lex), max(LEXICAL_CANDIDATES, k))
+            top = np.argpartition(-lex, n - 1)[:n] if n < len(lex) else np.arange(len(lex))
+            lexical_top = [int(i) for i in top if np.isfinite(lex[i]) and lex[i] > 0]
+            candidates |= set(lexical_top)
+        if mode in ("hybrid", "dense"):
+            candidates |= self.dense_candidates(qv, k, allowed)
+        ev = None
+        if self.english is not None and (mode == "english" or (mode == "hybrid" and self.english_weight > 0)):
+            text = self.english_text(query, lq)
+            if text is not None:
+                ev = self.english.encode(text)
+                candidates |= self.english_candidates(ev, k, allowed)
+        elif mode == "english":
+            raise ValueError("--mode english: this index has no English leg; rebuild it with --english")
+        dense = {rid: s[0] for rid, s in self.dense_exact(qv, candidates).items()}
+        lexical = {rid: float(lex[rid]) for rid in candidates} if lex is not None else {}
+        english = self.english_exact(ev, candidates) if ev is not None else {}
+        return LegScores(dense, lexical, english, lexical_top, coverage)
+
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
                snippets: bool = True) -> list[Hit]:
-        """Top-k records for `query`. mode: hybrid (default), dense or lexical.
+        """Top-k records for `query`. mode: hybrid (default), dense (USE), lexical (BM25) or english (MiniLM).
 
         snippets=False skips picking each hit's best sentence (evaluation needs ranks only).
         """
@@ -236,28 +339,24 @@ class Searcher:
         allowed = self.allowed_rowids(filters)
         if allowed is not None and len(allowed) == 0:
             return []
-        qv = self.encoder.encode([query])[0]  # also in lexical mode: the snippet is the best sentence
-        legs: dict[str, dict[int, tuple[int, float]]] = {}
+        qv = self.encoder.encode([query])[0]  # in every mode: the snippet is the best USE sentence
+        legs = self.leg_scores(query, qv, k, allowed, mode)
         if mode == "dense":
-            dense = self.dense_exact(qv, self.dense_candidates(qv, k, allowed))
-            final = {rid: s[0] for rid, s in dense.items()}
+            final = legs.dense
+        elif mode == "lexical":
+            final = {rid: legs.lexical[rid] for rid in legs.lexical_top}
+        elif mode == "english":
+            final = legs.english
         else:
-            lex, coverage = self.lexical_leg(query, allowed)
-            n = min(len(lex), max(LEXICAL_CANDIDATES, k))
-            lex_top = np.argpartition(-lex, n - 1)[:n] if n < len(lex) else np.arange(len(lex))
-            lex_top = [int(i) for i in lex_top if np.isfinite(lex[i]) and lex[i] > 0]
-            if mode == "lexical":
-                dense = self.dense_exact(qv, set(lex_top))
-                final = {rid: float(lex[rid]) for rid in lex_top}
-            else:
-                candidates = self.dense_candidates(qv, k, allowed) | set(lex_top)
-                dense = self.dense_exact(qv, candidates)
-                final = fuse({rid: s[0] for rid, s in dense.items()}, {rid: float(lex[rid]) for rid in candidates},
-                             self.dense_weight, self.confidence, coverage ** self.coverage_power)
-            legs["lexical"] = _ranks({rid: float(lex[rid]) for rid in dense})
-        legs["dense"] = _ranks({rid: s[0] for rid, s in dense.items()})
+            final = fuse(legs.dense, legs.lexical, self.dense_weight, self.confidence,
+                         legs.coverage ** self.coverage_power, legs.english, self.english_weight)
+        explain = {"dense": _ranks(legs.dense)}
+        if legs.lexical:
+            explain["lexical"] = _ranks(legs.lexical)
+        if legs.english:
+            explain["english"] = _ranks(legs.english)
         top = sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return self._hits(top, qv, legs, snippets)
+        return self._hits(top, qv, explain, snippets)
 
     def _snippet(self, rowid: int, qv: np.ndarray) -> tuple[str, str]:
         """The record's abstract sentence closest to the query (titles are shown apart), and its language."""
@@ -299,7 +398,8 @@ def _single_query_threads() -> None:
 
 
 def fuse(dense: dict[int, float], lexical: dict[int, float], dense_weight: float,
-         confidence: float = 0.0, lexical_trust: float = 1.0) -> dict[int, float]:
+         confidence: float = 0.0, lexical_trust: float = 1.0, english: dict[int, float] | None = None,
+         english_weight: float = 0.0) -> dict[int, float]:
     """Convex combination of min-max normalised leg scores over the candidate set.
 
     Unlike reciprocal-rank fusion, a leg that separates its top answer clearly keeps that margin,
@@ -322,13 +422,19 @@ def fuse(dense: dict[int, float], lexical: dict[int, float], dense_weight: float
 
     d, lx = norm(dense), norm(lexical)
     if not lexical or max(lexical.values()) <= 0:
-        return d
-    w = dense_weight
-    if confidence:
-        w = min(0.9, max(0.1, w + confidence * (margin(d) - margin(lx))))
-    if lexical_trust < 1.0:
-        w = w / (w + (1 - w) * max(lexical_trust, 0.0))
-    return {rid: w * d.get(rid, 0.0) + (1 - w) * lx.get(rid, 0.0) for rid in d.keys() | lx.keys()}
+        two = d
+    else:
+        w = dense_weight
+        if confidence:
+            w = min(0.9, max(0.1, w + confidence * (margin(d) - margin(lx))))
+        if lexical_trust < 1.0:
+            w = w / (w + (1 - w) * max(lexical_trust, 0.0))
+        two = {rid: w * d.get(rid, 0.0) + (1 - w) * lx.get(rid, 0.0) for rid in d.keys() | lx.keys()}
+    if not english or english_weight <= 0:
+        return two
+    e = norm(english)
+    return {rid: (1 - english_weight) * two.get(rid, 0.0) + english_weight * e.get(rid, 0.0)
+            for rid in two.keys() | e.keys()}
 
 
 def _ranks(scores: dict[int, float]) -> dict[int, tuple[int, float]]:

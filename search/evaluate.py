@@ -132,18 +132,24 @@ def eval_root() -> Path:
     return Path(base) / "oncosearch" / "eval"
 
 
-def eval_index(records: list, model: str | None, name: str, progress=None) -> Path:
-    """An index of `records` under the eval cache, built once per (records, model) and reused."""
+def eval_index(records: list, model: str | None, name: str, progress=None, english: bool | None = None) -> Path:
+    """An index of `records` under the eval cache, built once per (records, model, English leg) and reused.
+
+    `english` None: the English leg as a new `index build` would have it (index.english.DEFAULT_ON).
+    """
     import hashlib
 
     from index.builder import content_hash
     from index.encoders import ModelSpec, indexing_encoder
     from index.layout import IndexLayout
     from index.lock import WriterLock
-    from index.pipeline import index_records
+    from index.pipeline import english_choice, index_records
 
     spec = ModelSpec.parse(model)
+    en_spec = english_choice(english, None)
     h = hashlib.sha1(spec.model_id.encode())
+    if en_spec is not None:
+        h.update(b"english:" + en_spec.model_id.encode())
     for rec in records:
         h.update(rec.id.encode())
         h.update(content_hash(rec).encode())
@@ -152,7 +158,7 @@ def eval_index(records: list, model: str | None, name: str, progress=None) -> Pa
     layout = IndexLayout(index_dir)
     with WriterLock(layout.lock_file, wait=3600):
         if layout.current() is None:
-            index_records(layout, records, indexing_encoder(spec), spec, cache_dir=root / "cache",
+            index_records(layout, records, indexing_encoder(spec), spec, cache_dir=root / "cache", english=en_spec,
                           **({"progress": progress} if progress else {}))
     return index_dir
 

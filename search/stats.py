@@ -33,7 +33,12 @@ def index_stats(searcher: Searcher) -> dict:
         "doc_vectors": m.docs,
         "sentence_vectors": m.sentences,
         "index_types": m.index_types,
+        "english_model": m.settings.get("english_model"),
+        "english_passages": searcher.english.index.ntotal if searcher.english is not None else None,
         "size_mb": round(size / 1e6, 1),
         "doc_weight": DOC_WEIGHT,
+        "fusion": {"dense_weight": searcher.dense_weight, "confidence": searcher.confidence,
+                   "coverage_power": searcher.coverage_power,
+                   "english_weight": searcher.english_weight if searcher.english is not None else None},
         "threads": int(os.environ.get("ONCOSEARCH_THREADS") or os.cpu_count() or 1),
     }

