@@ -29,7 +29,9 @@ set (bench/pubmedqa-zh has Chinese queries over English abstracts, so cannot dec
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import re
 import tempfile
 import threading
@@ -176,6 +178,22 @@ ZH_STOPWORDS = frozenset(
 
 _jieba = None
 _jieba_lock = threading.Lock()
+_use_disk = False
+JIEBA_TABLE_FORMAT = 1  # bump when what goes into the disk dictionary changes
+
+
+def use_disk_dictionary(on: bool = True) -> None:
+    """Query-path mode: the jieba tokenizer created from now on looks words up in a disk table.
+
+    Loading jieba's prefix dictionary (a ``marshal.load`` of ~600k entries) takes seconds and a
+    query looks up a few dozen substrings of it. In this mode the dictionary is a read-only
+    SQLite table (index/disk_table.py) built once from the fully loaded in-memory dictionary, so
+    the segmentation is identical. The process that builds it keeps the in-memory tokenizer. Any
+    failure falls back to the in-memory tokenizer. Indexing stays in the default (in-memory) mode:
+    millions of look-ups are faster in a dict. A tokenizer already created is kept as it is.
+    """
+    global _use_disk
+    _use_disk = on
 
 
 def _jieba_tokenizer():
@@ -184,17 +202,99 @@ def _jieba_tokenizer():
     if _jieba is None:
         with _jieba_lock:
             if _jieba is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                logging.getLogger("jieba").setLevel(logging.WARNING)
-                tk = jieba.Tokenizer()
-                tk.tmp_dir = tempfile.gettempdir()
-                tk.initialize()
-                if USERDICT_PATH.exists():
-                    tk.load_userdict(str(USERDICT_PATH))
+                tk = _disk_tokenizer() if _use_disk else None
+                if tk is None:
+                    tk = _memory_tokenizer()
+                    if _use_disk:
+                        _write_disk_dictionary(tk)  # for the next process
                 _jieba = tk
     return _jieba
+
+
+def _quiet_jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    return jieba
+
+
+def _memory_tokenizer():
+    """A new jieba.Tokenizer with the whole prefix dictionary in memory plus the user dictionary."""
+    jieba = _quiet_jieba()
+    tk = jieba.Tokenizer()
+    tk.tmp_dir = tempfile.gettempdir()
+    tk.initialize()
+    if USERDICT_PATH.exists():
+        tk.load_userdict(str(USERDICT_PATH))
+    return tk
+
+
+def _jieba_table_key() -> list:
+    """What the prefix dictionary's content depends on: jieba's version and main dictionary, our user dictionary."""
+    import jieba
+
+    main = os.path.join(os.path.dirname(jieba.__file__), jieba.DEFAULT_DICT_NAME)
+    st = os.stat(main)
+    user = hashlib.sha1(USERDICT_PATH.read_bytes()).hexdigest() if USERDICT_PATH.exists() else None
+    return [JIEBA_TABLE_FORMAT, jieba.__version__, st.st_size, st.st_mtime_ns, user]
+
+
+def _force_split_words() -> list[str]:
+    """User-dictionary words given frequency 0: `add_word` registers them in jieba's HMM module."""
+    import jieba
+
+    if not USERDICT_PATH.exists():
+        return []
+    words = []
+    for raw in USERDICT_PATH.read_bytes().split(b"\n"):  # line by line as load_userdict reads it
+        line = raw.strip().decode("utf-8").lstrip("\ufeff")
+        if line:
+            word, freq, _tag = jieba.re_userdict.match(line).groups()
+            if freq is not None and int(freq) == 0:
+                words.append(word)
+    return words
+
+
+def _write_disk_dictionary(tk) -> bool:
+    """Store `tk`'s prefix dictionary (an in-memory tokenizer, user dictionary loaded) as the disk table."""
+    from index.disk_table import build_table
+
+    try:
+        meta = {"total": tk.total, "force_split": _force_split_words()}
+        return build_table("jieba", _jieba_table_key(), tk.FREQ.items(), meta) is not None
+    except Exception:  # noqa: BLE001 - no table only costs speed
+        return False
+
+
+def _disk_tokenizer(build_from=None):
+    """A new jieba.Tokenizer whose prefix dictionary is the disk table, or None if there is none.
+
+    With `build_from` (an in-memory tokenizer) a missing table is written from it first.
+    """
+    from index.disk_table import open_table
+
+    try:
+        key = _jieba_table_key()
+        table = open_table("jieba", key)
+        if table is None and build_from is not None and _write_disk_dictionary(build_from):
+            table = open_table("jieba", key)
+        if table is None:
+            return None
+        total = table.meta["total"]
+        if not isinstance(total, int) or total <= 0:
+            return None
+        jieba = _quiet_jieba()
+        for word in table.meta.get("force_split", []):
+            jieba.finalseg.add_force_split(word)  # what load_userdict does for a frequency-0 word
+        tk = jieba.Tokenizer()
+        tk.tmp_dir = tempfile.gettempdir()
+        tk.FREQ = table  # get_DAG, calc and __cut_DAG only use `in`, `[]` and `.get` on it
+        tk.total = total
+        tk.initialized = True  # never load the marshal cache
+        return tk
+    except Exception:  # noqa: BLE001 - fall back to the in-memory dictionary
+        return None
 
 
 def _chinese(run: str, out: list[str]) -> None:

