@@ -36,7 +36,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 MODES_WANTED = ("hybrid", "dense")  # query-latency modes; quality also runs "lexical"
-QUALITY_MODES = ("hybrid", "dense", "lexical")
+QUALITY_MODES = ("hybrid", "dense", "lexical", "english")
 FULL_SIZES = {"sample": "sample (3.5k)", "20k": "pubmed21n1298 (20k)", "50k": "both PubMed files (50k)"}
 CLI_BOOT = "import sys; sys.argv[0] = 'oncosearch'; from search.cli import main; main()"
 

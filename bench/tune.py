@@ -6,7 +6,9 @@
 dense_weight:   share of the normalised dense (USE) score in the USE + BM25 fusion (rest: BM25)
 confidence:     per-query shift of dense_weight toward the more decisive of those two legs
 coverage_power: the lexical weight is scaled by (vocabulary coverage of the query) ** this
-english_weight: share of the normalised English (MiniLM passage) leg in the three-leg fusion (0: off)
+english_weight: share of the normalised English (MiniLM passage) leg in the three-leg fusion (0: off);
+                the chosen value is set apart for English and for Chinese queries (search.engine.THREE_LEGS)
+lead_weight:    share of the lead passage's cosine in the English score (rest: best passage)
 doc_weight (whole-abstract vs best-sentence cosine) stays at its tuned value (search.engine.DOC_WEIGHT).
 
 Per query, candidates and per-leg scores are computed once by the engine's own `leg_scores`;
@@ -39,8 +41,9 @@ SETS = {
 }
 DENSE_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
 CONFIDENCES = (0.0, 0.5, 1.0)
-COVERAGE_POWERS = (0.0, 1.0, 2.0, 4.0)
+COVERAGE_POWERS = (1.0, 2.0, 4.0)
 ENGLISH_WEIGHTS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+LEAD_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 1.0)
 
 
 def dev_sets(chosen: list[str]):
@@ -72,20 +75,27 @@ def top(scores: dict, ids: dict) -> list[str]:
 
 def grid_for(per_query: dict, ids: dict, qrels: dict) -> dict:
     grid = {}
+    def english(legs, lw: float) -> dict:
+        return {r: lw * lead + (1 - lw) * best for r, (_, lead, best) in legs.english_views.items()}
+
+    def row(m: dict) -> dict:
+        return {"mrr": round(m["mrr@10"], 4), "ndcg": round(m["ndcg@10"], 4), "r1": round(m["recall@1"], 4)}
+
     singles = {
         "dense": lambda legs: legs.dense,
         "lexical": lambda legs: {r: legs.lexical[r] for r in legs.lexical_top},
-        "english": lambda legs: legs.english,
+        **{f"english lead={lw}": (lambda legs, lw=lw: english(legs, lw)) for lw in LEAD_WEIGHTS},
     }
     for name, pick in singles.items():
-        m = metrics({qid: top(pick(legs), ids) for qid, legs in per_query.items()}, qrels)
-        grid[f"single {name}"] = {"mrr": round(m["mrr@10"], 4), "ndcg": round(m["ndcg@10"], 4)}
-    for dw, cf, cp, ew in itertools.product(DENSE_WEIGHTS, CONFIDENCES, COVERAGE_POWERS, ENGLISH_WEIGHTS):
-        ranked = {qid: top(fuse(legs.dense, legs.lexical, dw, cf, legs.coverage ** cp, legs.english, ew), ids)
-                  for qid, legs in per_query.items()}
-        m = metrics(ranked, qrels)
-        grid[f"dense={dw} conf={cf} cov={cp} english={ew}"] = {"mrr": round(m["mrr@10"], 4),
-                                                                "ndcg": round(m["ndcg@10"], 4)}
+        grid[f"single {name}"] = row(metrics({qid: top(pick(legs), ids) for qid, legs in per_query.items()}, qrels))
+    for lw in LEAD_WEIGHTS:
+        en = {qid: english(legs, lw) for qid, legs in per_query.items()}
+        for dw, cf, cp, ew in itertools.product(DENSE_WEIGHTS, CONFIDENCES, COVERAGE_POWERS, ENGLISH_WEIGHTS):
+            if ew == 0 and lw != LEAD_WEIGHTS[0]:
+                continue  # the English leg is off: lead weight changes nothing
+            ranked = {qid: top(fuse(legs.dense, legs.lexical, dw, cf, legs.coverage ** cp, en[qid], ew), ids)
+                      for qid, legs in per_query.items()}
+            grid[f"dense={dw} conf={cf} cov={cp} lead={lw} english={ew}"] = row(metrics(ranked, qrels))
     return grid
 
 
@@ -102,7 +112,7 @@ def main() -> None:
         report[name] = grid_for(per_query, ids, qrels)
         if name == "pubmedqa-zh":  # the same questions with the English leg skipped for Chinese queries
             for legs in per_query.values():
-                legs.english = {}
+                legs.english, legs.english_views = {}, {}
             report[name + " zh-skip"] = grid_for(per_query, ids, qrels)
         best = max((kv for kv in report[name].items() if not kv[0].startswith("single")), key=lambda kv: kv[1]["mrr"])
         print(name, "best hybrid MRR@10:", best, flush=True)

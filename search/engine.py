@@ -22,10 +22,31 @@ from index.manifest import IndexError_, Manifest
 from index.store import Store, StoredRecord
 
 DOC_WEIGHT = 0.4  # share of the whole-abstract cosine in the dense score (rest: best sentence); bench/tune.py
-DENSE_WEIGHT = 0.6  # share of the dense leg in hybrid fusion (normalised scores); bench/tune.py
-CONFIDENCE = 1.0  # per-query shift toward the more decisive leg; bench/tune.py
-COVERAGE_POWER = 2.0  # lexical weight scaled by (vocabulary coverage of the query) ** this; bench/tune.py
-ENGLISH_WEIGHT = 0.6  # share of the English (MiniLM) leg in hybrid fusion, when the index has one; bench/tune.py
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """How hybrid mode combines the legs (see `fuse`); every value chosen on the dev sets by bench/tune.py.
+
+    dense_weight: share of the normalised USE score in the USE + BM25 combination (rest: BM25);
+    confidence: per-query shift of that share toward the leg whose top answer stands further ahead;
+    coverage_power: the BM25 weight is scaled by (the query's vocabulary coverage) ** this;
+    english_weight / english_weight_zh: share of the English MiniLM leg for an English / a Chinese
+      query (a Chinese query reaches it only through derived keywords, a noisier reading);
+    lead_weight: share of the lead passage's cosine in the English score (rest: best passage).
+    """
+
+    dense_weight: float
+    confidence: float
+    coverage_power: float
+    english_weight: float = 0.0
+    english_weight_zh: float = 0.0
+    lead_weight: float = 0.0
+
+
+THREE_LEGS = FusionWeights(dense_weight=0.5, confidence=0.5, coverage_power=4.0, english_weight=0.7,
+                           english_weight_zh=0.4, lead_weight=0.3)  # indexes with the English leg (default)
+TWO_LEGS = FusionWeights(dense_weight=0.6, confidence=1.0, coverage_power=2.0)  # indexes built --no-english
 ZH_ENGLISH = True  # a Chinese query feeds the English leg its glossary + CC-CEDICT keywords; bench/tune.py
 LANGS = ("any", "zh", "en")
 MODES = ("hybrid", "dense", "lexical", "english")  # dense: USE alone; english: MiniLM alone
@@ -90,6 +111,7 @@ class LegScores:
     english: dict[int, float]
     lexical_top: list[int]
     coverage: float
+    english_views: dict[int, tuple[float, float, float]] = field(default_factory=dict)  # (score, lead, best)
 
 
 @dataclass
@@ -114,9 +136,7 @@ class Searcher:
     """A read-only view of the generation that was current when it was opened."""
 
     def __init__(self, index_dir: Path, model: str | None = None, doc_weight: float = DOC_WEIGHT,
-                 dense_weight: float = DENSE_WEIGHT, confidence: float = CONFIDENCE,
-                 coverage_power: float = COVERAGE_POWER, english_weight: float = ENGLISH_WEIGHT,
-                 zh_english: bool = ZH_ENGLISH):
+                 weights: FusionWeights | None = None, zh_english: bool = ZH_ENGLISH):
         self.layout = IndexLayout(Path(index_dir))
         generation = self.layout.current()
         if generation is None:
@@ -140,10 +160,6 @@ class Searcher:
         from index.tokenize import use_disk_dictionary  # query path: jieba's dictionary from a disk table
         use_disk_dictionary()
         self.doc_weight = doc_weight
-        self.dense_weight = dense_weight
-        self.confidence = confidence
-        self.coverage_power = coverage_power
-        self.english_weight = english_weight
         self.zh_english = zh_english
         self.store = self._open_store()
         self.docs = self._open_vectors("docs.faiss", self.manifest.docs)
@@ -159,6 +175,7 @@ class Searcher:
         self._encoder = None
         self._lexical = None
         self.english = self._open_english()
+        self.weights = weights or (THREE_LEGS if self.english is not None else TWO_LEGS)
 
     def _open_store(self) -> Store:
         import sqlite3
@@ -281,15 +298,30 @@ class Searcher:
         _, ids = vectors.search(leg.index, ev, max(100, 5 * k), passage_allowed)
         return set(leg.owner[ids].tolist())
 
-    def english_exact(self, ev: np.ndarray, rowids: set[int]) -> dict[int, float]:
-        """rowid -> best passage cosine, for the candidates that have English passages."""
+    def english_exact(self, ev: np.ndarray, rowids: set[int]) -> dict[int, tuple[float, float, float]]:
+        """rowid -> (English score, lead passage cosine, best passage cosine), for the candidates
+        that have English passages.
+
+        As with USE's whole-abstract and best-sentence views, two views of a long abstract: the
+        lead passage (title and opening: what the paper is about) and its best passage (where a
+        detail is); the lead weight was measured on the dev sets (bench/tune.py).
+        """
         rows = np.fromiter(rowids, dtype=np.int64, count=len(rowids))
         r = np.asarray(self.english.ranges)[rows]
         rows, r = rows[r[:, 1] > 0], r[r[:, 1] > 0]
         if len(rows) == 0:
             return {}
         best = _range_max(self.english.matrix, r[:, 0], r[:, 1], ev)
-        return dict(zip(rows.tolist(), best.tolist(), strict=True))
+        lead = self.english.matrix[r[:, 0]] @ ev
+        score = self.weights.lead_weight * lead + (1 - self.weights.lead_weight) * best
+        return {int(rid): (float(a), float(b), float(c)) for rid, a, b, c in zip(rows, score, lead, best, strict=True)}
+
+    def english_weight_for(self, query: str) -> float:
+        """The English leg's share in hybrid fusion: an English query is read by MiniLM as typed; a
+        Chinese one only through the keywords we derive from it, a noisier reading (own weight)."""
+        from corpus.text import detect_lang
+
+        return self.weights.english_weight_zh if detect_lang(query) == "zh" else self.weights.english_weight
 
     def leg_scores(self, query: str, qv: np.ndarray, k: int, allowed: np.ndarray | None,
                    mode: str = "hybrid") -> LegScores:
@@ -315,7 +347,7 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             candidates |= self.dense_candidates(qv, k, allowed)
         ev = None
-        if self.english is not None and (mode == "english" or (mode == "hybrid" and self.english_weight > 0)):
+        if self.english is not None and (mode == "english" or (mode == "hybrid" and self.english_weight_for(query) > 0)):
             text = self.english_text(query, lq)
             if text is not None:
                 ev = self.english.encode(text)
@@ -324,8 +356,9 @@ class Searcher:
             raise ValueError("--mode english: this index has no English leg; rebuild it with --english")
         dense = {rid: s[0] for rid, s in self.dense_exact(qv, candidates).items()}
         lexical = {rid: float(lex[rid]) for rid in candidates} if lex is not None else {}
-        english = self.english_exact(ev, candidates) if ev is not None else {}
-        return LegScores(dense, lexical, english, lexical_top, coverage)
+        english_views = self.english_exact(ev, candidates) if ev is not None else {}
+        english = {rid: v[0] for rid, v in english_views.items()}
+        return LegScores(dense, lexical, english, lexical_top, coverage, english_views)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
                snippets: bool = True) -> list[Hit]:
@@ -350,8 +383,9 @@ class Searcher:
         elif mode == "english":
             final = legs.english
         else:
-            final = fuse(legs.dense, legs.lexical, self.dense_weight, self.confidence,
-                         legs.coverage ** self.coverage_power, legs.english, self.english_weight)
+            w = self.weights
+            final = fuse(legs.dense, legs.lexical, w.dense_weight, w.confidence, legs.coverage ** w.coverage_power,
+                         legs.english, self.english_weight_for(query))
         explain = {"dense": _ranks(legs.dense)}
         if legs.lexical:
             explain["lexical"] = _ranks(legs.lexical)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 
 from search.engine import DOC_WEIGHT, Searcher
 
@@ -37,8 +38,6 @@ def index_stats(searcher: Searcher) -> dict:
         "english_passages": searcher.english.index.ntotal if searcher.english is not None else None,
         "size_mb": round(size / 1e6, 1),
         "doc_weight": DOC_WEIGHT,
-        "fusion": {"dense_weight": searcher.dense_weight, "confidence": searcher.confidence,
-                   "coverage_power": searcher.coverage_power,
-                   "english_weight": searcher.english_weight if searcher.english is not None else None},
+        "fusion": asdict(searcher.weights),
         "threads": int(os.environ.get("ONCOSEARCH_THREADS") or os.cpu_count() or 1),
     }

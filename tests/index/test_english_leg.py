@@ -121,16 +121,18 @@ def test_update_keeps_the_choice_and_no_english_drops_it(small_index, tmp_path):
     from index.check import check_index
     from index.english import EN_FILE
     from index.pipeline import write_index
-    from search.engine import Searcher
+    from search.engine import THREE_LEGS, TWO_LEGS, Searcher
 
     index_dir = tmp_path / "idx"
     shutil.copytree(small_index[0], index_dir)
     src = small_index[1]
+    assert Searcher(index_dir).weights == THREE_LEGS
     kept = write_index(index_dir, [src], update=True)
     assert (kept.build.generation / EN_FILE).exists() and kept.build.embedded_chunks == 0
     assert check_index(index_dir)[0] == []
     off = write_index(index_dir, [src], update=True, english=False).build.generation
     assert not (off / EN_FILE).exists() and Searcher(index_dir).english is None
+    assert Searcher(index_dir).weights == TWO_LEGS  # the two-leg fusion tuned for such indexes
     with pytest.raises(ValueError, match="no English leg"):
         Searcher(index_dir).search("aspirin", mode="english")
 
