@@ -104,3 +104,33 @@ def test_empty_and_lang_hint():
     assert tokenize("") == []
     assert tokenize("   ") == []
     assert tokenize("CAR-T therapy", lang="en") == tokenize("CAR-T therapy")
+
+
+def test_lexical_scores_equal_bm25s(tmp_path):
+    """Our numpy reader of the saved BM25 arrays gives bm25s's own scores (weights included)."""
+    import bm25s
+    import numpy as np
+
+    from corpus.record import Record
+    from index.lexical import FOLDER, LexicalIndex, record_tokens, write_lexical
+
+    records = [
+        Record(id="a", title={"en": "PD-L1 blockade in melanoma"}, abstract={"en": "Anti-PD-1 therapy for melanoma."}),
+        Record(id="b", title={"zh": "CAR-T细胞治疗淋巴瘤"}, abstract={"zh": "嵌合抗原受体T细胞治疗复发淋巴瘤的安全性。"}),
+        Record(id="c", title={"en": "Melanoma melanoma melanoma"},
+               abstract={"en": "Cytokine release syndrome after CAR T."}),
+    ]
+    write_lexical(tmp_path, records)
+    ours = LexicalIndex(tmp_path)
+    theirs = bm25s.BM25.load(str(tmp_path / FOLDER), mmap=True)
+    assert ours.num_docs == 3
+    tokens = list(dict.fromkeys(record_tokens(records[0]) + record_tokens(records[1]) + ["melanoma", "nosuchterm"]))
+    for toks in (tokens, ["melanoma"], ["nosuchterm"], []):
+        ids = [ours.vocab[t] for t in toks if t in ours.vocab]
+        expected = theirs.get_scores_from_ids(ids) if ids else np.zeros(3)
+        assert np.allclose(ours.scores(toks), expected, atol=1e-6)
+    weights = [0.5 if i % 2 else 1.0 for i in range(len(tokens))]
+    expected = sum(w * theirs.get_scores_from_ids([ours.vocab[t]])
+                   for t, w in zip(tokens, weights, strict=True) if t in ours.vocab)
+    assert np.allclose(ours.scores(tokens, weights), expected, atol=1e-5)
+    assert ours.scores(["melanoma"]).argmax() == 2
