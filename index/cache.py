@@ -33,8 +33,7 @@ log = logging.getLogger("oncosearch")
 class EmbeddingCache:
     def __init__(self, cache_dir: Path, model_id: str, dim: int):
         cache_dir.mkdir(parents=True, exist_ok=True)
-        name = hashlib.sha1(model_id.encode()).hexdigest()[:12]
-        self.path = cache_dir / f"embeddings-{name}.sqlite"
+        self.path = self.path_for(cache_dir, model_id)
         self.model_id = model_id
         self.dim = dim
         try:
@@ -42,6 +41,11 @@ class EmbeddingCache:
         except sqlite3.DatabaseError as e:
             self._move_aside(e)
             self.conn = self._open()
+
+    @staticmethod
+    def path_for(cache_dir: Path, model_id: str) -> Path:
+        """The cache file of one model: one file per model, so vectors of two models never mix."""
+        return cache_dir / f"embeddings-{hashlib.sha1(model_id.encode()).hexdigest()[:12]}.sqlite"
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=60)

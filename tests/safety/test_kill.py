@@ -82,8 +82,7 @@ def _to_embed(files: list[Path], index: Path) -> int:
     from index.chunking import chunk_record
 
     keys = {c.key for f in files for r in read_file(f).records for part in chunk_record(r) for c in part}
-    (path,) = (index / "cache").glob("embeddings-*.sqlite")
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(_use_cache(index))
     try:
         cached = {r[0] for r in conn.execute("SELECT key FROM vectors")}
     finally:
@@ -91,9 +90,18 @@ def _to_embed(files: list[Path], index: Path) -> int:
     return len(keys - cached)
 
 
+def _use_cache(index: Path) -> Path:
+    """The USE embedding cache (the English leg's MiniLM vectors have a cache file of their own)."""
+    from index.cache import EmbeddingCache
+    from index.encoders import USE_MODEL_ID
+
+    path = EmbeddingCache.path_for(index / "cache", USE_MODEL_ID)
+    assert path.exists(), sorted(p.name for p in (index / "cache").iterdir())
+    return path
+
+
 def _cache_ok(index: Path) -> int:
-    (path,) = (index / "cache").glob("embeddings-*.sqlite")
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(_use_cache(index))
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         return conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
