@@ -416,6 +416,8 @@ def evaluate(
                                              "(any supported format).", show_default=False),
     model: str | None = ModelOpt,
     mode: str = ModeOpt,
+    k: int = typer.Option(10, "-k", "--top", min=1, max=1000, help="Rank each query as `search -k K` does "
+                          "(the fusion pool grows with K); 100 adds Recall@100."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Measure retrieval quality: MRR@10, Recall@1/@10/@100, nDCG@10 (BEIR) or accuracy@1 (parallel).
@@ -434,7 +436,7 @@ def evaluate(
 
     _setup_logging(json_out, None)
     try:
-        report = run_eval(folder, queries_file=queries, add=add or [], model=model, mode=mode)
+        report = run_eval(folder, queries_file=queries, add=add or [], model=model, mode=mode, k=k)
     except EvalError as e:
         _fail(str(e))
     if json_out:

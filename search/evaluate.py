@@ -172,8 +172,13 @@ def _rank_all(index_dir: Path, queries: dict[str, str], mode: str, k: int, **sea
 
 
 def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (), model: str | None = None,
-             mode: str = "hybrid", k: int = 100, **searcher_kwargs) -> dict:
-    """Evaluate one folder (BEIR or parallel); returns the metrics dict printed by `oncosearch eval`."""
+             mode: str = "hybrid", k: int = 10, **searcher_kwargs) -> dict:
+    """Evaluate one folder (BEIR or parallel); returns the metrics dict printed by `oncosearch eval`.
+
+    Each query is ranked exactly as `oncosearch search -k K` ranks it (K = `k`, default 10 like
+    search's): fusion normalises scores over the candidate pool, whose depth grows with k, so the
+    figures describe what a user gets at that depth. Recall@100 is reported only when k >= 100.
+    """
     from corpus.ingest import ingest
     from corpus.readers import read_file
 
@@ -181,7 +186,7 @@ def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (
     extra = ingest(add).records if add else []
     pairs = find_parallel(folder) if folder.is_dir() else []
     if pairs and not (folder / "corpus.jsonl").exists():
-        out: dict = {"mode": mode, "pairs": 0}
+        out: dict = {"mode": mode, "k": k, "pairs": 0}
         for direction in ("zh->en", "en->zh"):
             records, queries, qrels = [], {}, {}
             for zh, en in pairs:
@@ -196,9 +201,14 @@ def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (
             out[f"{direction} mrr@10"] = m["mrr@10"]
         return out
     bench = load_beir(folder, queries_file)
+    if k < 1:
+        raise EvalError(f"k={k}: rank at least one result per query")
     corpus = read_file(bench.corpus, "jsonl")
     if corpus.failed:
         raise EvalError(f"{bench.corpus}: {corpus.skipped[0].reason}")
     index_dir = eval_index(corpus.records + extra, model, folder.name + ("-plus" if extra else ""))
     ranked = _rank_all(index_dir, bench.queries, mode, k, **searcher_kwargs)
-    return {"mode": mode, "corpus": len(corpus.records) + len(extra), **metrics(ranked, bench.qrels)}
+    m = metrics(ranked, bench.qrels)
+    if k < 100:
+        m.pop("recall@100")
+    return {"mode": mode, "k": k, "corpus": len(corpus.records) + len(extra), **m}

@@ -45,17 +45,20 @@ def pubmedqa_slice(shared, tmp_path_factory):
 def test_eval_beir_modes(pubmedqa_slice, tmp_path_factory):
     env = {"XDG_CACHE_HOME": str(tmp_path_factory.mktemp("cache"))}
     results = {}
-    for mode in ("hybrid", "dense", "lexical"):
+    for mode in ("hybrid", "dense", "lexical", "english"):
         proc = run_cli("eval", str(pubmedqa_slice), "--mode", mode, "--json", env=env)
         assert proc.returncode == 0, proc.stderr
         results[mode] = json.loads(proc.stdout)
-    assert set(results["hybrid"]) == {"mode", "corpus", "queries", "mrr@10", "recall@1", "recall@10", "recall@100",
-                                      "ndcg@10"}
+    assert set(results["hybrid"]) == {"mode", "k", "corpus", "queries", "mrr@10", "recall@1", "recall@10", "ndcg@10"}
+    assert results["hybrid"]["k"] == 10  # ranked as `search` ranks by default
+    deep = json.loads(run_cli("eval", str(pubmedqa_slice), "-k", "100", "--json", env=env).stdout)
+    assert deep["k"] == 100 and deep["recall@100"] >= deep["recall@10"]
     assert results["hybrid"]["corpus"] == 120
     assert results["hybrid"]["queries"] == len((pubmedqa_slice / "queries.jsonl").read_text().splitlines())
     assert results["dense"]["mrr@10"] > 0.8
     assert results["lexical"]["mrr@10"] > 0.9
-    assert results["hybrid"]["mrr@10"] >= max(results["dense"]["mrr@10"], results["lexical"]["mrr@10"]) - 0.01
+    assert results["english"]["mrr@10"] > 0.9
+    assert results["hybrid"]["mrr@10"] >= max(r["mrr@10"] for r in results.values()) - 0.01
 
 
 def test_eval_parallel_cross_lingual(shared, tmp_path):
