@@ -141,7 +141,7 @@ class Runner:
                 "cpu_s": ru.ru_utime + ru.ru_stime, "stdout": stdout, "stderr": stderr,
                 "timed_out": wall >= timeout}
 
-    def worker(self, task: str, params: dict, timeout: float = 3600, python: str | None = None,
+    def worker(self, task: str, params: dict, timeout: float = 6 * 3600, python: str | None = None,
                script: Path | None = None, env: dict | None = None) -> dict:
         """Run one measurement in a child; its JSON result plus the child's own wall/RSS/CPU."""
         self._n += 1
