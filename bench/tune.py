@@ -118,7 +118,8 @@ def main() -> None:
         print(name, "best hybrid MRR@10:", best, flush=True)
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    target = out / ("tune.json" if not sys.argv[1:] else f"tune-{'-'.join(c.replace(' ', '_') for c in chosen)}.json")
+    names = "-".join(c.replace("->", "2").replace(" ", "_") for c in chosen)
+    target = out / ("tune.json" if not sys.argv[1:] else f"tune-{names}.json")
     target.write_text(json.dumps(report, indent=1))
     print(f"grid written to {target}")
 
