@@ -5,6 +5,11 @@ Dense scoring combines two views of each record (weights measured in BENCHMARKS.
 - sentence score: the best cosine between the query and one sentence (also the snippet).
 Candidates come from both FAISS indexes; each candidate is then scored exactly on both views
 by reconstructing its (contiguous) vector ranges, so no candidate is ranked on half its evidence.
+
+Hybrid mode (the default) adds two legs and fuses the three (`fuse`, weights in `THREE_LEGS`):
+BM25 over jieba / stemmed tokens with glossary and CC-CEDICT expansion (index/lexical.py), and,
+when the index has it, the English MiniLM passage leg (index/english.py; lead and best passage,
+like the doc and sentence views above). Every candidate of any leg is scored on every leg.
 """
 
 from __future__ import annotations
