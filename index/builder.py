@@ -78,21 +78,24 @@ def _noop(stage: str, done: int, total: int) -> None:
 
 
 def embed_chunks(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache, batch_size: int,
-                 progress: Progress = _noop) -> tuple[dict[str, np.ndarray], int, int]:
-    """Vectors for every distinct chunk text: from the cache, else encoded (longest first) and cached."""
+                 progress: Progress = _noop, stage: str = "embed") -> tuple[dict[str, np.ndarray], int, int]:
+    """Vectors for every distinct chunk text: from the cache, else encoded (longest first) and cached.
+
+    Used for USE chunks ("embed") and for the English leg's passages ("embed-en", index/english.py).
+    """
     keys = {c.key: c.text for c in chunks}
     found = cache.get_many(list(keys))
     missing = sorted((k for k in keys if k not in found), key=lambda k: -len(keys[k]))
     total = len(missing)
     step = embed_batch()
-    progress("embed", 0, total)
+    progress(stage, 0, total)
     for i in range(0, total, step):
         part = missing[i : i + step]
         vecs = encoder.encode([keys[k] for k in part], batch_size=batch_size)
         cache.put_many(part, vecs)
         crash_point("embed-batch")
         found.update(zip(part, vecs, strict=True))
-        progress("embed", min(i + step, total), total)
+        progress(stage, min(i + step, total), total)
     return found, total, len(keys) - total
 
 

@@ -40,8 +40,9 @@ def cache_dir() -> Path | None:
     """The tables folder, or None when ``ONCOSEARCH_NO_MODEL_CACHE`` turns the cache off."""
     if os.environ.get("ONCOSEARCH_NO_MODEL_CACHE"):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "oncosearch" / "tables"
+    from index.layout import cache_home
+
+    return cache_home() / "tables"
 
 
 def table_path(name: str, key_parts: Iterable[Any]) -> Path | None:

@@ -31,7 +31,7 @@ from corpus.record import Record
 from corpus.text import split_sentences
 from index import vectors
 from index.cache import EmbeddingCache
-from index.chunking import MAX_SENTENCES, text_hash
+from index.chunking import MAX_SENTENCES, Chunk
 from index.encoders import ModelSpec
 from index.manifest import IndexError_
 
@@ -105,47 +105,33 @@ class PassageSplitter:
         return out
 
 
-def _key(text: str) -> str:
-    return "en:" + text_hash(text)
-
-
 Progress = Callable[[str, int, int], None]
 
 
-def english_writer(spec: ModelSpec, cache_dir: Path, progress: Progress | None = None,
-                   batch: int = 512) -> Callable[[Path, list[Record]], list[str]]:
+def english_writer(spec: ModelSpec, cache_dir: Path, progress: Progress | None = None
+                   ) -> Callable[[Path, list[Record]], list[str]]:
     """An `extra_writers` hook of `write_generation` that writes en.faiss and en_ranges.npy.
 
-    Passages are looked up in the embedding cache first; the rest are encoded longest first (less
-    padding) in batches, each batch committed to the cache, so a killed build keeps its work.
+    Passages go through the builder's own `embed_chunks` (cache first, the rest longest first in
+    committed batches, so a killed build keeps its work), with MiniLM loaded only if one is missing.
     """
 
     def write_english(generation: Path, records: list[Record]) -> list[str]:
+        from index.builder import embed_chunks
+        from index.encoders import LazyEncoder
+
         splitter = PassageSplitter(spec.name)
-        per_record = [splitter.passages(rec) for rec in records]
-        keys = {_key(p): p for ps in per_record for p in ps}
+        per_record = [[Chunk("passage", "en", i, p) for i, p in enumerate(splitter.passages(rec))] for rec in records]
         cache = EmbeddingCache(cache_dir, spec.model_id, EN_DIM)
         try:
-            found = cache.get_many(list(keys))
-            missing = sorted((k for k in keys if k not in found), key=lambda k: -len(keys[k]))
-            tick = progress or (lambda stage, done, total: None)
-            tick("embed-en", 0, len(missing))
-            if missing:
-                from index.encoders import SentenceTransformerEncoder
-
-                encoder = SentenceTransformerEncoder(spec)
-                for i in range(0, len(missing), batch):
-                    part = missing[i : i + batch]
-                    vecs = encoder.encode([keys[k] for k in part], batch_size=32)
-                    cache.put_many(part, vecs)
-                    found.update(zip(part, vecs, strict=True))
-                    tick("embed-en", min(i + batch, len(missing)), len(missing))
+            found, _, _ = embed_chunks([c for cs in per_record for c in cs], LazyEncoder(spec, EN_DIM), cache,
+                                       batch_size=32, progress=progress or (lambda *_: None), stage="embed-en")
         finally:
             cache.close()
         counts = np.array([len(ps) for ps in per_record], dtype=np.int64)
         ranges = np.stack([np.concatenate(([0], np.cumsum(counts)[:-1])), counts], axis=1) if len(counts) \
             else np.zeros((0, 2), dtype=np.int64)
-        rows = [found[_key(p)] for ps in per_record for p in ps]
+        rows = [found[c.key] for cs in per_record for c in cs]
         matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, EN_DIM), dtype=np.float32)
         vectors.write(vectors.build(matrix, vectors.choose_type(len(matrix))), generation / EN_FILE)
         np.save(generation / RANGES_FILE, ranges.astype(np.int64))

@@ -29,6 +29,11 @@ def default_index_dir() -> Path:
     return Path(data_home).expanduser() / "oncosearch" / "index"
 
 
+def cache_home() -> Path:
+    """$XDG_CACHE_HOME/oncosearch (~/.cache/oncosearch): eval indexes, model caches, lookup tables, memos."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "oncosearch"
+
+
 def fsync_dir(path: Path) -> None:
     """Make a rename or a new file in `path` durable (POSIX needs the directory fsync'd)."""
     fd = os.open(path, os.O_RDONLY)

@@ -72,8 +72,9 @@ def _cache_folder(resources: Path) -> Path | None:
             h.update(f":{name}:{st.st_size}:{st.st_mtime_ns}".encode())
     except OSError:
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "oncosearch" / "usem3" / h.hexdigest()[:16]
+    from index.layout import cache_home
+
+    return cache_home() / "usem3" / h.hexdigest()[:16]
 
 
 def _store(backend, folder: Path) -> None:

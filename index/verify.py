@@ -23,8 +23,9 @@ from index.manifest import IndexError_, Manifest, sha256_file
 
 
 def memo_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "oncosearch" / "verified"
+    from index.layout import cache_home
+
+    return cache_home() / "verified"
 
 
 def _memo_path(generation: Path) -> Path:

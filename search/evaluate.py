@@ -126,10 +126,9 @@ def parallel_as_beir(zh: Path, en: Path, direction: str) -> tuple[list, dict[str
 
 
 def eval_root() -> Path:
-    import os
+    from index.layout import cache_home
 
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "oncosearch" / "eval"
+    return cache_home() / "eval"
 
 
 def eval_index(records: list, model: str | None, name: str, progress=None, english: bool | None = None) -> Path:
