@@ -239,7 +239,7 @@ def write_generation(
     types = {}
     for fname, vecs in (("docs.faiss", doc_vecs), ("sents.faiss", sent_vecs)):
         matrix = np.vstack(vecs) if vecs else np.zeros((0, encoder.dim), dtype=np.float32)
-        kind = vectors.choose_type(len(matrix), options.index_type)
+        kind = vectors.choose_type(len(matrix), matrix.shape[1], options.index_type)
         vectors.write(vectors.build(matrix, kind), tmp / fname)
         types[fname] = kind
         crash_point("faiss")

@@ -108,9 +108,10 @@ class PassageSplitter:
 Progress = Callable[[str, int, int], None]
 
 
-def english_writer(spec: ModelSpec, cache_dir: Path, progress: Progress | None = None
+def english_writer(spec: ModelSpec, cache_dir: Path, progress: Progress | None = None, index_type: str = "auto"
                    ) -> Callable[[Path, list[Record]], list[str]]:
-    """An `extra_writers` hook of `write_generation` that writes en.faiss and en_ranges.npy.
+    """An `extra_writers` hook of `write_generation` that writes en.faiss and en_ranges.npy
+    (FAISS type as `index.vectors.choose_type` picks it for `index_type`, like the USE indexes).
 
     Passages go through the builder's own `embed_chunks` (cache first, the rest longest first in
     committed batches, so a killed build keeps its work), with MiniLM loaded only if one is missing.
@@ -133,7 +134,7 @@ def english_writer(spec: ModelSpec, cache_dir: Path, progress: Progress | None =
             else np.zeros((0, 2), dtype=np.int64)
         rows = [found[c.key] for cs in per_record for c in cs]
         matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, EN_DIM), dtype=np.float32)
-        vectors.write(vectors.build(matrix, vectors.choose_type(len(matrix))), generation / EN_FILE)
+        vectors.write(vectors.build(matrix, vectors.choose_type(len(matrix), EN_DIM, index_type)), generation / EN_FILE)
         np.save(generation / RANGES_FILE, ranges.astype(np.int64))
         return [EN_FILE, RANGES_FILE]
 

@@ -89,7 +89,8 @@ def index_records(layout: IndexLayout, records: list[Record], encoder: Encoder, 
 
     writers = [write_lexical]
     if english is not None:
-        writers.append(english_writer(english, cache_dir or layout.cache_dir, progress))
+        index_type = options.index_type if options else "auto"
+        writers.append(english_writer(english, cache_dir or layout.cache_dir, progress, index_type))
     return write_generation(
         layout, records, encoder, None if spec.name == DEFAULT_MODEL else spec.name, options,
         tagger=record_tagger(), extra_writers=writers, progress=progress, cache_dir=cache_dir,

@@ -182,8 +182,8 @@ ModelOpt = typer.Option(None, "--model", help="A local sentence-transformers mod
 FormatOpt = typer.Option(None, "--format", help="Force the input format instead of detecting it "
                          "(see `oncosearch formats`).", show_default=False)
 StrictOpt = typer.Option(False, "--strict", help="Stop at the first bad record or file; write nothing.")
-TypeOpt = typer.Option("auto", "--index-type", help="FAISS index type: auto (flat below 300k vectors, "
-                       "else HNSW), flat or hnsw.")
+TypeOpt = typer.Option("auto", "--index-type", help="FAISS index type: auto (flat while an index holds "
+                       "under 64 MiB of vectors, e.g. 32k USE sentences; else HNSW), flat (exact) or hnsw.")
 WaitOpt = typer.Option(0.0, "--wait", help="Seconds to wait for another writer to finish before giving up "
                        "with exit code 75.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bar or log lines on the terminal.")

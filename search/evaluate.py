@@ -132,7 +132,8 @@ def eval_root() -> Path:
 
 
 def eval_index(records: list, model: str | None, name: str, progress=None, english: bool | None = None) -> Path:
-    """An index of `records` under the eval cache, built once per (records, model, English leg) and reused.
+    """An index of `records` under the eval cache, built once per (records, model, English leg, FAISS
+    type threshold) and reused; its embeddings are cached apart, so a rebuild re-embeds nothing.
 
     `english` None: the English leg as a new `index build` would have it (index.english.DEFAULT_ON).
     """
@@ -143,10 +144,12 @@ def eval_index(records: list, model: str | None, name: str, progress=None, engli
     from index.layout import IndexLayout
     from index.lock import WriterLock
     from index.pipeline import english_choice, index_records
+    from index.vectors import FLAT_MAX_BYTES
 
     spec = ModelSpec.parse(model)
     en_spec = english_choice(english, None)
     h = hashlib.sha1(spec.model_id.encode())
+    h.update(f"flat<{FLAT_MAX_BYTES}".encode())
     if en_spec is not None:
         h.update(b"english:" + en_spec.model_id.encode())
     for rec in records:

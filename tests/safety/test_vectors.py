@@ -10,13 +10,17 @@ from index import vectors
 
 
 def test_choose_type():
-    assert vectors.choose_type(0) == "flat"
-    assert vectors.choose_type(vectors.HNSW_THRESHOLD - 1) == "flat"
-    assert vectors.choose_type(vectors.HNSW_THRESHOLD) == "hnsw"
-    assert vectors.choose_type(10, "hnsw") == "hnsw"
-    assert vectors.choose_type(10**7, "flat") == "flat"
+    assert vectors.choose_type(0, 512) == "flat"
+    per_512 = vectors.FLAT_MAX_BYTES // (512 * 4)
+    assert vectors.choose_type(per_512 - 1, 512) == "flat"
+    assert vectors.choose_type(per_512, 512) == "hnsw"
+    # the threshold is the bytes a scan reads: as many 384-d vectors as 512-d ones stay flat longer
+    assert vectors.choose_type(per_512, 384) == "flat"
+    assert vectors.choose_type(-(-vectors.FLAT_MAX_BYTES // (384 * 4)), 384) == "hnsw"
+    assert vectors.choose_type(10, 512, "hnsw") == "hnsw"
+    assert vectors.choose_type(10**7, 512, "flat") == "flat"
     with pytest.raises(ValueError, match="index type"):
-        vectors.choose_type(10, "ivf")
+        vectors.choose_type(10, 512, "ivf")
 
 
 @pytest.fixture(scope="module")
