@@ -40,7 +40,7 @@ def _threads() -> int:
     return int(os.environ.get("ONCOSEARCH_THREADS") or os.cpu_count() or 1)
 
 
-def _query_threads() -> int:
+def query_threads() -> int:
     """BLAS threads for the query encoder: 1 unless ONCOSEARCH_QUERY_THREADS says otherwise.
 
     A query is a few dozen tokens: its matrix products are far too small to split across
@@ -113,7 +113,7 @@ def _fingerprint(path: Path) -> str:
 class UseNumpyEncoder:
     """USE-m-v3 through the package's numpy backend: no torch, used at query time.
 
-    One BLAS thread by default (`_query_threads`); pass `threads` for batch encoding.
+    One BLAS thread by default (`query_threads`); pass `threads` for batch encoding.
     """
 
     model_id = USE_MODEL_ID
@@ -122,7 +122,7 @@ class UseNumpyEncoder:
     def __init__(self, threads: int | None = None):
         from index.use_numpy import numpy_backend, package_resources
 
-        self.threads = threads or _query_threads()
+        self.threads = threads or query_threads()
         self._backend = numpy_backend(package_resources(), self.threads)
 
     def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:

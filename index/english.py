@@ -170,9 +170,10 @@ class EnglishLeg:
                                   f"({INSTALL_HINT}, or rebuild with --no-english)")
             if ModelSpec.parse(self.model_dir).model_id != self.model_id:
                 raise IndexError_(f"English model {self.model_dir} changed since the index was built; rebuild it")
+            from index.encoders import query_threads
             from index.minilm_numpy import MiniLMNumpy
 
-            self._encoder = MiniLMNumpy(self.model_dir)
+            self._encoder = MiniLMNumpy(self.model_dir, threads=query_threads())
         return self._encoder
 
     def encode(self, text: str) -> np.ndarray:

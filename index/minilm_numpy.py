@@ -15,7 +15,7 @@ load, while a query touches a few dozen rows of the 47 MB word-embedding table.
 
 A query is a few dozen tokens, far too small a product to split across BLAS threads, and on a
 busy machine waiting for a second thread's core costs more than the product itself (as for USE,
-index/encoders.py `_query_threads`): `encode` runs with one BLAS thread unless told otherwise.
+index/encoders.py `query_threads`): `encode` runs with one BLAS thread unless told otherwise.
 
 Only BERT encoders with absolute positions, (exact) GELU and mean pooling are supported;
 anything else raises ValueError rather than giving vectors that do not match the index.
@@ -257,7 +257,10 @@ class MiniLMNumpy:
         head_dim = self.dim // self.heads
 
         def dense(h: np.ndarray, part: str) -> np.ndarray:
-            return h @ w[f"{name}{part}.weight"].T + w[f"{name}{part}.bias"]
+            # (W @ h.T).T, not h @ W.T: W is stored (out, in) row-major, and with a few dozen rows
+            # in h OpenBLAS streams W half again as fast this way round (452 vs 686 us for the
+            # 1536 x 384 product on 18 rows, one thread); same sums, no copy of W.
+            return (w[f"{name}{part}.weight"] @ h.T).T + w[f"{name}{part}.bias"]
 
         def split(h: np.ndarray) -> np.ndarray:  # -> (batch, heads, length, head_dim)
             return h.reshape(batch, length, self.heads, head_dim).transpose(0, 2, 1, 3)

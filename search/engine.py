@@ -14,7 +14,9 @@ like the doc and sentence views above). Every candidate of any leg is scored on 
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -214,6 +216,11 @@ class Searcher:
             return None
         return EnglishLeg(self.generation, self.manifest.records, path, self.manifest.settings.get(SETTING_ID, ""))
 
+    @cached_property
+    def _background(self) -> ThreadPoolExecutor:
+        """One worker thread for the English query encode (numpy and BLAS release the GIL)."""
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="oncosearch-english")
+
     @property
     def encoder(self):
         if self._encoder is None:
@@ -328,22 +335,35 @@ class Searcher:
 
         return self.weights.english_weight_zh if detect_lang(query) == "zh" else self.weights.english_weight
 
+    def english_query(self, query: str, lq=None, mode: str = "hybrid") -> np.ndarray | None:
+        """The English leg's query vector for `query` in `mode`, or None where the leg takes no part."""
+        if self.english is None:
+            if mode == "english":
+                raise ValueError("--mode english: this index has no English leg; rebuild it with --english")
+            return None
+        if mode not in ("hybrid", "english") or (mode == "hybrid" and self.english_weight_for(query) <= 0):
+            return None
+        text = self.english_text(query, lq)
+        return self.english.encode(text) if text is not None else None
+
     def leg_scores(self, query: str, qv: np.ndarray, k: int, allowed: np.ndarray | None,
-                   mode: str = "hybrid") -> LegScores:
+                   mode: str = "hybrid", lq=None, english: Future | None = None) -> LegScores:
         """Candidates of the legs `mode` ranks by, each scored exactly on every leg that applies.
 
         Hybrid takes the union of every leg's candidates, so a record found by one leg alone is
-        still scored by the others (no leg ranks on half its evidence).
+        still scored by the others (no leg ranks on half its evidence). `lq` is the analysed
+        query where the caller has it; `english` the English query vector already being encoded
+        (`search` starts it beside USE's), else it is encoded here.
         """
-        lq = None
         lex = None
         coverage = 0.0
         lexical_top: list[int] = []
         candidates: set[int] = set()
         if mode in ("hybrid", "lexical"):
-            from search.query import analyse
+            if lq is None:
+                from search.query import analyse
 
-            lq = analyse(query)
+                lq = analyse(query)
             lex, coverage = self.lexical_leg(lq, allowed)
             n = min(len(lex), max(LEXICAL_CANDIDATES, k))
             top = np.argpartition(-lex, n - 1)[:n] if n < len(lex) else np.arange(len(lex))
@@ -351,19 +371,14 @@ class Searcher:
             candidates |= set(lexical_top)
         if mode in ("hybrid", "dense"):
             candidates |= self.dense_candidates(qv, k, allowed)
-        ev = None
-        if self.english is not None and (mode == "english" or (mode == "hybrid" and self.english_weight_for(query) > 0)):
-            text = self.english_text(query, lq)
-            if text is not None:
-                ev = self.english.encode(text)
-                candidates |= self.english_candidates(ev, k, allowed)
-        elif mode == "english":
-            raise ValueError("--mode english: this index has no English leg; rebuild it with --english")
+        ev = english.result() if english is not None else self.english_query(query, lq, mode)
+        if ev is not None:
+            candidates |= self.english_candidates(ev, k, allowed)
         dense = {rid: s[0] for rid, s in self.dense_exact(qv, candidates).items()}
         lexical = {rid: float(lex[rid]) for rid in candidates} if lex is not None else {}
         english_views = self.english_exact(ev, candidates) if ev is not None else {}
-        english = {rid: v[0] for rid, v in english_views.items()}
-        return LegScores(dense, lexical, english, lexical_top, coverage, english_views)
+        english_scores = {rid: v[0] for rid, v in english_views.items()}
+        return LegScores(dense, lexical, english_scores, lexical_top, coverage, english_views)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
                snippets: bool = True) -> list[Hit]:
@@ -379,8 +394,17 @@ class Searcher:
         allowed = self.allowed_rowids(filters)
         if allowed is not None and len(allowed) == 0:
             return []
+        lq = None
+        if mode in ("hybrid", "lexical"):
+            from search.query import analyse
+
+            lq = analyse(query)
+        # MiniLM and USE are independent: with a core free, the English encode (the larger of the
+        # two) runs beside USE's encode and the lexical and USE candidate searches.
+        english = self._background.submit(self.english_query, query, lq, mode) \
+            if self.english is not None and mode in ("hybrid", "english") else None
         qv = self.encoder.encode([query])[0]  # in every mode: the snippet is the best USE sentence
-        legs = self.leg_scores(query, qv, k, allowed, mode)
+        legs = self.leg_scores(query, qv, k, allowed, mode, lq, english)
         if mode == "dense":
             final = legs.dense
         elif mode == "lexical":
@@ -431,11 +455,17 @@ class Searcher:
 def _single_query_threads() -> None:
     """One query at a time gains nothing from OpenMP threads and loses to their wake-ups on a busy
     2-core machine (measured: p50 118 ms with 2 threads vs 80 ms with 1 on the sample index)."""
-    import os
-
     import faiss
+    from threadpoolctl import threadpool_limits
 
-    faiss.omp_set_num_threads(int(os.environ.get("ONCOSEARCH_QUERY_THREADS") or 1))
+    from index.encoders import query_threads
+
+    threads = query_threads()
+    faiss.omp_set_num_threads(threads)
+    # Process-wide, and the same count both query encoders ask for: each sets its BLAS limit around
+    # its own call and restores the previous one, which is a no-op once they agree, so the two can
+    # encode at the same time (`search`) without undoing each other's setting.
+    threadpool_limits(threads, user_api="blas")
 
 
 def fuse(dense: dict[int, float], lexical: dict[int, float], dense_weight: float,
