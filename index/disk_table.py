@@ -166,12 +166,25 @@ def build_table(
             return path
         except (OSError, sqlite3.Error, ValueError):
             pass  # damaged: replaced below
-    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{name}-", suffix=".sqlite", dir=path.parent)
-        os.close(fd)
+        write_table(path, items, meta)
+        return path
+    except (OSError, sqlite3.Error, TypeError, ValueError):
+        return None
+
+
+def write_table(path: Path, items: Iterable[tuple[str, Any]], meta: dict[str, Any] | None = None) -> None:
+    """Write the (key, value) pairs as a table file at `path`, atomically: a temp file in the same
+    folder, fsynced, renamed into place. Raises OSError / sqlite3.Error on failure (nothing left behind).
+
+    Used for cache tables (`build_table`) and for tables that belong to an index generation
+    (index/lexical.py), which is itself written once and never modified.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{path.stem}-", suffix=".sqlite", dir=path.parent)
+    os.close(fd)
+    try:
         rows = sorted(items, key=_first)  # key order: the B-tree is appended to, not split all over
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:
@@ -195,9 +208,6 @@ def build_table(
         os.replace(tmp, path)
         tmp = None
         _fsync_dir(path.parent)
-        return path
-    except (OSError, sqlite3.Error, TypeError, ValueError):
-        return None
     finally:
         if tmp is not None:
             try:

@@ -230,11 +230,13 @@ class Searcher:
     @property
     def lexical(self):
         if self._lexical is None:
+            import sqlite3
+
             from index.lexical import LexicalIndex
 
             try:
                 self._lexical = LexicalIndex(self.generation)
-            except (FileNotFoundError, ValueError, OSError) as e:
+            except (FileNotFoundError, ValueError, OSError, sqlite3.Error) as e:
                 raise IndexError_(f"{self.generation}: lexical index unreadable ({e}); run oncosearch index check"
                                   ) from None
         return self._lexical

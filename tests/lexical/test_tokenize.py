@@ -134,3 +134,11 @@ def test_lexical_scores_equal_bm25s(tmp_path):
                    for t, w in zip(tokens, weights, strict=True) if t in ours.vocab)
     assert np.allclose(ours.scores(tokens, weights), expected, atol=1e-5)
     assert ours.scores(["melanoma"]).argmax() == 2
+    # the vocabulary is read from its SQLite table, and says the same as bm25s's JSON
+    from index.disk_table import DiskTable
+
+    assert isinstance(ours.vocab, DiskTable)
+    assert dict(ours.vocab.items()) == theirs.vocab_dict
+    (tmp_path / FOLDER / "vocab.sqlite").unlink()  # a generation written before the table: JSON as before
+    older = LexicalIndex(tmp_path)
+    assert isinstance(older.vocab, dict) and np.allclose(older.scores(tokens), ours.scores(tokens))
