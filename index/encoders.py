@@ -119,11 +119,12 @@ class UseNumpyEncoder:
     model_id = USE_MODEL_ID
     dim = 512
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int | None = None, disk_vocabulary: bool = False):
+        """`disk_vocabulary`: tokenizer prefixes looked up on disk (index/use_numpy.py), for queries."""
         from index.use_numpy import numpy_backend, package_resources
 
         self.threads = threads or query_threads()
-        self._backend = numpy_backend(package_resources(), self.threads)
+        self._backend = numpy_backend(package_resources(), self.threads, disk_vocabulary)
 
     def encode(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> np.ndarray:
         if not texts:
@@ -212,7 +213,7 @@ def indexing_encoder(spec: ModelSpec, dim: int | None = None) -> Encoder:
 def query_encoder(model_id: str, model_path: str | None) -> Encoder:
     """The encoder for queries against an index built with `model_id` (numpy path for USE)."""
     if model_id == USE_MODEL_ID:
-        return UseNumpyEncoder()
+        return UseNumpyEncoder(disk_vocabulary=True)
     if not model_path or not Path(model_path).is_dir():
         raise ModelError(f"the index was built with model {model_id} from {model_path}, which is no longer there")
     spec = ModelSpec.parse(model_path)

