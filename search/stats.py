@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict
 
+from index import vectors
+from index.english import EN_FILE
 from search.engine import DOC_WEIGHT, Searcher
 
 
@@ -33,7 +35,8 @@ def index_stats(searcher: Searcher) -> dict:
         "years": f"{years[0]}–{years[1]}" if years[0] else None,
         "doc_vectors": m.docs,
         "sentence_vectors": m.sentences,
-        "index_types": m.index_types,
+        "index_types": {**m.index_types, **({EN_FILE: vectors.kind_of(searcher.english.index)}
+                                            if searcher.english is not None else {})},
         "english_model": m.settings.get("english_model"),
         "english_passages": searcher.english.index.ntotal if searcher.english is not None else None,
         "size_mb": round(size / 1e6, 1),
