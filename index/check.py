@@ -4,8 +4,8 @@ Checks, in order: CURRENT points at an existing generation; the manifest reads a
 format; every file the manifest lists exists with the recorded size and SHA-256; the SQLite
 store opens, passes `PRAGMA integrity_check` and has our tables; FAISS files load with the
 manifest's dimension and vector counts; the store's vector ranges cover exactly those vectors;
-the store was built with the manifest's model; the English passage leg (when built) matches the
-records.
+the store was built with the manifest's model; ranges.npy (where written) equals the store's
+ranges; the English passage leg (when built) matches the records.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import numpy as np
+
+from index import store as store_module
 from index.layout import IndexLayout
 from index.manifest import IndexError_, Manifest, sha256_file
 
@@ -41,6 +44,7 @@ def check_index(index_dir: Path) -> tuple[list[str], dict]:
         elif sha256_file(path) != meta.get("sha256"):
             problems.append(f"{path}: checksum differs from the manifest (file changed or damaged)")
     problems += _check_store(generation / "store.sqlite", manifest)
+    problems += _check_ranges(generation)
     problems += _check_vectors(generation, manifest)
     return problems, info
 
@@ -73,6 +77,25 @@ def _check_store(path: Path, manifest: Manifest) -> list[str]:
             conn.close()
     except sqlite3.DatabaseError as e:
         return [f"{path}: not a readable SQLite database ({e})"]
+
+
+def _check_ranges(generation: Path) -> list[str]:
+    """ranges.npy (generations written since it exists) holds exactly the store's record ranges."""
+    path = generation / store_module.RANGES_FILE
+    if not path.exists():
+        return []
+    try:
+        ranges = np.load(path)
+        store = store_module.Store(generation / "store.sqlite")
+        try:
+            expected = np.array(store.ranges(), dtype=np.int64).reshape(-1, 5)
+        finally:
+            store.close()
+    except (OSError, ValueError, sqlite3.DatabaseError) as e:
+        return [f"{path}: unreadable ({str(e)[:160]})"]
+    if ranges.shape != expected.shape or not np.array_equal(ranges, expected):
+        return [f"{path}: record ranges differ from the store's (shape {ranges.shape} vs {expected.shape})"]
+    return []
 
 
 def _check_vectors(generation: Path, manifest: Manifest) -> list[str]:

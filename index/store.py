@@ -15,6 +15,8 @@ from pathlib import Path
 
 from corpus.record import Record
 
+RANGES_FILE = "ranges.npy"  # (rowid, doc_start, doc_count, sent_start, sent_count) per record, as in `records`
+
 SCHEMA = """
 CREATE TABLE records (
     rowid INTEGER PRIMARY KEY,

@@ -26,7 +26,7 @@ from index import vectors
 from index.encoders import ModelError, ModelSpec, query_encoder
 from index.layout import IndexLayout
 from index.manifest import IndexError_, Manifest
-from index.store import Store, StoredRecord
+from index.store import RANGES_FILE, Store, StoredRecord
 
 DOC_WEIGHT = 0.4  # share of the whole-abstract cosine in the dense score (rest: best sentence); bench/tune.py
 
@@ -171,7 +171,7 @@ class Searcher:
         self.store = self._open_store()
         self.docs = self._open_vectors("docs.faiss", self.manifest.docs)
         self.sents = self._open_vectors("sents.faiss", self.manifest.sentences)
-        self._ranges = np.array(self.store.ranges(), dtype=np.int64).reshape(-1, 5)
+        self._ranges = self._open_ranges()
         if len(self._ranges) != self.manifest.records:
             raise IndexError_(f"{generation}: store holds {len(self._ranges)} records, manifest says "
                               f"{self.manifest.records}; run oncosearch index check")
@@ -192,6 +192,19 @@ class Searcher:
             return Store(path)
         except sqlite3.DatabaseError as e:
             raise IndexError_(f"{path}: not a readable oncosearch store ({e}); run oncosearch index check") from None
+
+    def _open_ranges(self) -> np.ndarray:
+        """Every record's vector ranges: the generation's ranges.npy, or (older generations) the store's table."""
+        path = self.generation / RANGES_FILE
+        if not path.exists():
+            return np.array(self.store.ranges(), dtype=np.int64).reshape(-1, 5)
+        try:
+            ranges = np.load(path)
+        except (OSError, ValueError) as e:
+            raise IndexError_(f"{path}: unreadable ({e}); run oncosearch index check") from None
+        if ranges.ndim != 2 or ranges.shape[1] != 5 or not np.array_equal(ranges[:, 0], np.arange(len(ranges))):
+            raise IndexError_(f"{path}: not a table of record ranges (shape {ranges.shape}); run oncosearch index check")
+        return ranges
 
     def _open_vectors(self, name: str, expected: int):
         path = self.generation / name

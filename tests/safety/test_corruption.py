@@ -54,8 +54,18 @@ def flip_store_bytes(index):
     return "store.sqlite"
 
 
+def shift_ranges(index):
+    import numpy as np
+
+    p = _gen(index) / "ranges.npy"
+    ranges = np.load(p)
+    ranges[1, 1] += 1  # record 1's doc vectors one place off: same size, wrong content
+    np.save(p, ranges)
+    return "ranges.npy"
+
+
 @pytest.mark.parametrize("damage", [truncate_docs, garbage_sents, foreign_store, delete_manifest, current_missing,
-                                    flip_store_bytes])
+                                    flip_store_bytes, shift_ranges])
 def test_damage_is_reported_not_crashed(tmp_path, fresh_index, damage):
     name = damage(fresh_index)
     check = cli("index", "check", "--index", fresh_index, cache_home=tmp_path)
