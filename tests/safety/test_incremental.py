@@ -61,6 +61,9 @@ def test_quiet_and_log_file(tmp_path, corpus, fresh_index):
     text = log.read_text()
     assert f"read {bad}" in text and "skipped" in text and "no title or abstract" in text
     assert "15 records (0 added, 0 updated, 0 removed, 15 unchanged)" in text and "0 chunks embedded" in text
+    # new text: both models load and embed, and still not a byte on the terminal (no library's load bars)
+    proc = cli("index", "update", corpus.files["C"], "--index", fresh_index, "--quiet")
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == "", proc.stderr[-500:]
     # --json --log-file: JSON on stdout, the same summary line in the log; a busy/failed run is logged too
     proc = cli("index", "build", corpus.files["A1"], "--index", fresh_index, "--json", "--log-file", log)
     assert json.loads(proc.stdout)["index_records"] == 12 and proc.stderr == ""
