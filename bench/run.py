@@ -419,6 +419,57 @@ def w_faiss(p: dict) -> dict:
     return out
 
 
+def w_faiss_real(p: dict) -> dict:
+    """Flat vs HNSW on an index's real USE sentence vectors, queried with USE vectors of real questions.
+
+    The synthetic section above is the worst case for a graph index; this is the case the engine
+    meets. Both indexes are built here from a copy of the vectors, whatever type the index holds.
+    """
+    import faiss
+    import numpy as np
+
+    from index import vectors
+    from index.encoders import UseNumpyEncoder
+    from index.layout import IndexLayout
+
+    generation = IndexLayout(Path(p["index_dir"])).current()
+    source = vectors.read(generation / "sents.faiss")
+    xb = np.array(vectors.matrix(source), dtype=np.float32)
+    xq = UseNumpyEncoder().encode(p["queries"])
+    n, d, k = len(xb), xb.shape[1], 10
+    faiss.omp_set_num_threads(1)  # as the engine searches: one query, one thread
+    out: dict = {"n": n, "dim": d, "queries": len(xq), "threads": 1, "indexes": {}}
+
+    def per_query(index) -> tuple[list[float], np.ndarray]:
+        ids = np.zeros((len(xq), k), dtype=np.int64)
+        lat = []
+        for i in range(len(xq)):
+            t = time.perf_counter()
+            _, ids[i : i + 1] = index.search(xq[i : i + 1], k)
+            lat.append(time.perf_counter() - t)
+        return lat, ids
+
+    flat = faiss.IndexFlatIP(d)
+    flat.add(xb)
+    lat, truth = per_query(flat)
+    out["indexes"]["flat"] = {"build_s": 0.0, "p50_ms": pct(lat, 50) * 1e3, "p95_ms": pct(lat, 95) * 1e3,
+                              "recall@10": 1.0}
+    faiss.omp_set_num_threads(int(os.environ.get("ONCOSEARCH_THREADS") or os.cpu_count() or 1))  # build as indexing does
+    t = time.perf_counter()
+    hnsw = faiss.IndexHNSWFlat(d, p["M"], faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = p["ef_construction"]
+    hnsw.add(xb)
+    build_s = time.perf_counter() - t
+    faiss.omp_set_num_threads(1)
+    for ef in p["ef_search"]:
+        hnsw.hnsw.efSearch = ef
+        lat, ids = per_query(hnsw)
+        recall = float(np.mean([len(set(ids[i]) & set(truth[i])) / k for i in range(len(xq))]))
+        out["indexes"][f"hnsw M={p['M']} efSearch={ef}"] = {
+            "build_s": build_s, "p50_ms": pct(lat, 50) * 1e3, "p95_ms": pct(lat, 95) * 1e3, "recall@10": recall}
+    return out
+
+
 def w_eval(p: dict) -> dict:
     from search.evaluate import run_eval
 
@@ -498,7 +549,8 @@ def w_profile_build(p: dict) -> dict:
     return r
 
 
-WORKERS = {"caps": w_caps, "build": w_build, "encode": w_encode, "warm": w_warm, "faiss": w_faiss, "eval": w_eval,
+WORKERS = {"caps": w_caps, "build": w_build, "encode": w_encode, "warm": w_warm, "faiss": w_faiss,
+           "faiss_real": w_faiss_real, "eval": w_eval,
            "profile_search": w_profile_search, "profile_build": w_profile_build}
 
 
@@ -667,6 +719,14 @@ def section_querying(r: Runner, indexes: dict[str, str], queries: list[str], mod
 def section_faiss(r: Runner, ns: list[int], ivf: bool) -> dict:
     return {str(n): r.worker("faiss", {"n": n, "dim": 512, "nq": 200, "M": 32, "ef_construction": 80,
                                        "ef_search": [64, 128], "ivf": ivf, "seed": 0}) for n in ns}
+
+
+def section_faiss_real(r: Runner, indexes: dict[str, str], queries: list[str]) -> dict:
+    """Flat vs HNSW on the largest index's own sentence vectors (the engine's settings: M 32,
+    efConstruction 80, efSearch 128, and 64 for comparison)."""
+    label, index_dir = list(indexes.items())[-1]
+    return {label: r.worker("faiss_real", {"index_dir": index_dir, "queries": queries, "M": 32, "ef_construction": 80,
+                                           "ef_search": [64, 128]})}
 
 
 def quality_sets(repo: Path, shared: Path, quick: bool) -> dict[str, dict]:
@@ -948,6 +1008,19 @@ def render(res: dict) -> str:
                 L.append(f"| {int(n):,} | {name} | {fmt(x['build_s'])} | {fmt(x['p50_ms'], 2)} | {fmt(x['p95_ms'], 2)} | "
                          f"{x['recall@10']:.3f} |")
         L += ["", f"FAISS threads: {next(iter(fz.values())).get('threads', '?')}.", ""]
+    for label, e in (res.get("faiss_real") or {}).items():
+        L += [f"#### Real vectors: the USE sentence vectors of {label}", ""]
+        if "error" in e:
+            L += [f"Failed: {e['error']}", ""]
+            continue
+        L += [f"{e['n']:,} sentence vectors of the index, {e['queries']} real questions encoded by USE as a search "
+              "encodes them, one query per call on one thread (as the engine searches), k=10, recall@10 against flat. "
+              "The engine then re-scores every candidate record exactly, so what HNSW can lose is a candidate, "
+              "not a score.", "",
+              "| index | build s | p50 ms | p95 ms | recall@10 |", "|---|---:|---:|---:|---:|"]
+        L += [f"| {name} | {fmt(x['build_s'])} | {fmt(x['p50_ms'], 2)} | {fmt(x['p95_ms'], 2)} | {x['recall@10']:.3f} |"
+              for name, x in e["indexes"].items()]
+        L += [""]
     ql = res.get("quality") or {}
     if ql:
         L += ["## 3. Quality", "",
@@ -1040,7 +1113,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--python", default=sys.executable, help="interpreter with the project's dependencies")
     ap.add_argument("--peer-python", type=Path, default=REPO / ".venv-txtai" / "bin" / "python")
     ap.add_argument("--sections", default="indexing,querying,faiss,quality,peer,profile",
-                    help="comma-separated subset of: indexing,querying,faiss,quality,peer,profile")
+                    help="comma-separated subset of: indexing,querying,faiss,quality,peer,profile; faiss_real (flat "
+                         "vs HNSW on the largest index's own vectors) runs with faiss, or alone")
     ap.add_argument("--builds", type=int, default=None, help="build runs per corpus (default: 1; median reported)")
     ap.add_argument("--cold-runs", type=int, default=5)
     ap.add_argument("--queries", type=int, default=200)
@@ -1136,6 +1210,8 @@ def main(argv: list[str] | None = None) -> int:
             res["querying"] = section_querying(r, indexes, queries, modes, mode_arg, a.cold_runs)
         if "faiss" in sections:
             res["faiss"] = section_faiss(r, [100_000] if a.quick else [100_000, 1_000_000], a.ivf)
+        if ("faiss" in sections or "faiss_real" in sections) and indexes:
+            res["faiss_real"] = section_faiss_real(r, indexes, queries)
         if "quality" in sections:
             if res["caps"].get("run_eval"):
                 res["quality"] = section_quality(r, quality_sets(REPO, shared, a.quick), list(QUALITY_MODES))
@@ -1161,7 +1237,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-SECTIONS = ("indexing", "querying", "faiss", "quality", "peer", "profiles")
+SECTIONS = ("indexing", "querying", "faiss", "faiss_real", "quality", "peer", "profiles")
 
 
 def merge_results(parts: list[dict], names: list[str]) -> dict:
