@@ -1115,6 +1115,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sections", default="indexing,querying,faiss,quality,peer,profile",
                     help="comma-separated subset of: indexing,querying,faiss,quality,peer,profile; faiss_real (flat "
                          "vs HNSW on the largest index's own vectors) runs with faiss, or alone")
+    ap.add_argument("--quality-sets", default=None, metavar="NAMES",
+                    help="comma-separated quality sets to run (default: all), e.g. pubmedqa,liveqa-dev")
     ap.add_argument("--builds", type=int, default=None, help="build runs per corpus (default: 1; median reported)")
     ap.add_argument("--cold-runs", type=int, default=5)
     ap.add_argument("--queries", type=int, default=200)
@@ -1214,7 +1216,14 @@ def main(argv: list[str] | None = None) -> int:
             res["faiss_real"] = section_faiss_real(r, indexes, queries)
         if "quality" in sections:
             if res["caps"].get("run_eval"):
-                res["quality"] = section_quality(r, quality_sets(REPO, shared, a.quick), list(QUALITY_MODES))
+                sets = quality_sets(REPO, shared, a.quick)
+                if a.quality_sets:
+                    wanted_sets = set(a.quality_sets.split(","))
+                    unknown = wanted_sets - set(sets)
+                    if unknown:
+                        ap.error(f"--quality-sets: unknown {', '.join(sorted(unknown))}; known: {', '.join(sets)}")
+                    sets = {k: v for k, v in sets.items() if k in wanted_sets}
+                res["quality"] = section_quality(r, sets, list(QUALITY_MODES))
             else:
                 res["quality"] = {"all": {"error": "search.evaluate.run_eval not present in the measured code"}}
         first_label, first_sources = smallest
