@@ -803,13 +803,15 @@ WORKERS["dump_texts"] = w_dump_texts
 
 
 def section_profiles(r: Runner, out_dir: Path, index_dir: str, query: str, label: str, build_sources: list[str],
-                     build_label: str) -> dict:
+                     build_label: str, build: bool = True) -> dict:
     res = {"search": r.worker("profile_search", {"index_dir": index_dir, "query": query, "label": label,
                                                   "top_file": str(out_dir / "profile-search.txt")})}
     # import-time breakdown of the same cold search (python -X importtime)
     argv = [r.python, "-X", "importtime", "-c", CLI_BOOT, "search", query, "--index", index_dir, "--json"]
     proc = r.process(argv, 300)
     res["importtime"] = summarise_importtime(proc["stderr"], out_dir / "importtime-search.txt")
+    if not build:
+        return res
     pdir = r.workdir / "index-profile-build"
     shutil.rmtree(pdir, ignore_errors=True)
     res["build"] = r.worker("profile_build", {"index_dir": str(pdir), "sources": build_sources, "label": build_label,
@@ -1114,7 +1116,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peer-python", type=Path, default=REPO / ".venv-txtai" / "bin" / "python")
     ap.add_argument("--sections", default="indexing,querying,faiss,quality,peer,profile",
                     help="comma-separated subset of: indexing,querying,faiss,quality,peer,profile; faiss_real (flat "
-                         "vs HNSW on the largest index's own vectors) runs with faiss, or alone")
+                         "vs HNSW on the largest index's own vectors) runs with faiss, or alone; profile_search: the search "
+                         "half of profile, without its sample build")
     ap.add_argument("--quality-sets", default=None, metavar="NAMES",
                     help="comma-separated quality sets to run (default: all), e.g. pubmedqa,liveqa-dev")
     ap.add_argument("--builds", type=int, default=None, help="build runs per corpus (default: 1; median reported)")
@@ -1231,9 +1234,10 @@ def main(argv: list[str] | None = None) -> int:
             model_dir = find_minilm(a.peer_python)
             res["peer_corpus"] = first_label
             res["peer"] = section_peer(r, a.peer_python, first_sources, queries, "peer", model_dir)
-        if "profile" in sections and indexes:
+        if ("profile" in sections or "profile_search" in sections) and indexes:
             last = list(indexes)[-1]
-            res["profiles"] = section_profiles(r, out_dir, indexes[last], queries[0], last, first_sources, first_label)
+            res["profiles"] = section_profiles(r, out_dir, indexes[last], queries[0], last, first_sources, first_label,
+                                               build="profile" in sections)
     finally:
         res["load_end"] = loadavg()
         a.json.parent.mkdir(parents=True, exist_ok=True)
