@@ -35,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check corpus index search tests bench
 
 bench: $(STAMP)
-	$(PY) bench/run.py --out BENCHMARKS.md
+	$(PY) bench/run.py --ivf --out BENCHMARKS.md
 
 bench-quick: $(STAMP)
 	$(PY) bench/run.py --quick --out bench/out/BENCHMARKS.quick.md

@@ -363,6 +363,19 @@ def w_warm(p: dict) -> dict:
     return out
 
 
+def timed_queries(index, xq, k: int):
+    """Search `xq` one query per call, as the engine does: (latencies in s, ids of shape (len(xq), k))."""
+    import numpy as np
+
+    ids = np.zeros((len(xq), k), dtype=np.int64)
+    lat = []
+    for i in range(len(xq)):
+        t = time.perf_counter()
+        _, ids[i : i + 1] = index.search(xq[i : i + 1], k)
+        lat.append(time.perf_counter() - t)
+    return lat, ids
+
+
 def w_faiss(p: dict) -> dict:
     """Flat vs HNSW on synthetic L2-normalised random vectors (the worst case for a graph index)."""
     import faiss
@@ -376,20 +389,11 @@ def w_faiss(p: dict) -> dict:
     xq /= np.linalg.norm(xq, axis=1, keepdims=True)
     out: dict = {"n": n, "dim": d, "queries": nq, "threads": faiss.omp_get_max_threads(), "indexes": {}}
 
-    def per_query(index, params=None) -> tuple[list[float], np.ndarray]:
-        ids = np.zeros((nq, k), dtype=np.int64)
-        lat = []
-        for i in range(nq):
-            t = time.perf_counter()
-            _, ids[i : i + 1] = index.search(xq[i : i + 1], k, params=params) if params else index.search(xq[i : i + 1], k)
-            lat.append(time.perf_counter() - t)
-        return lat, ids
-
     t = time.perf_counter()
     flat = faiss.IndexFlatIP(d)
     flat.add(xb)
     flat_build = time.perf_counter() - t
-    lat, truth = per_query(flat)
+    lat, truth = timed_queries(flat, xq, k)
     out["indexes"]["flat"] = {"build_s": flat_build, "p50_ms": pct(lat, 50) * 1e3, "p95_ms": pct(lat, 95) * 1e3,
                               "recall@10": 1.0}
     t = time.perf_counter()
@@ -399,7 +403,7 @@ def w_faiss(p: dict) -> dict:
     hnsw_build = time.perf_counter() - t
     for ef in p["ef_search"]:
         hnsw.hnsw.efSearch = ef
-        lat, ids = per_query(hnsw)
+        lat, ids = timed_queries(hnsw, xq, k)
         recall = float(np.mean([len(set(ids[i]) & set(truth[i])) / k for i in range(nq)]))
         out["indexes"][f"hnsw M={p['M']} efSearch={ef}"] = {
             "build_s": hnsw_build, "p50_ms": pct(lat, 50) * 1e3, "p95_ms": pct(lat, 95) * 1e3, "recall@10": recall}
@@ -412,7 +416,7 @@ def w_faiss(p: dict) -> dict:
         ivf_build = time.perf_counter() - t
         for nprobe in (16, 64):
             ivf.nprobe = nprobe
-            lat, ids = per_query(ivf)
+            lat, ids = timed_queries(ivf, xq, k)
             recall = float(np.mean([len(set(ids[i]) & set(truth[i])) / k for i in range(nq)]))
             out["indexes"][f"ivf nlist={nlist} nprobe={nprobe}"] = {
                 "build_s": ivf_build, "p50_ms": pct(lat, 50) * 1e3, "p95_ms": pct(lat, 95) * 1e3, "recall@10": recall}
@@ -440,18 +444,9 @@ def w_faiss_real(p: dict) -> dict:
     faiss.omp_set_num_threads(1)  # as the engine searches: one query, one thread
     out: dict = {"n": n, "dim": d, "queries": len(xq), "threads": 1, "indexes": {}}
 
-    def per_query(index) -> tuple[list[float], np.ndarray]:
-        ids = np.zeros((len(xq), k), dtype=np.int64)
-        lat = []
-        for i in range(len(xq)):
-            t = time.perf_counter()
-            _, ids[i : i + 1] = index.search(xq[i : i + 1], k)
-            lat.append(time.perf_counter() - t)
-        return lat, ids
-
     flat = faiss.IndexFlatIP(d)
     flat.add(xb)
-    lat, truth = per_query(flat)
+    lat, truth = timed_queries(flat, xq, k)
     out["indexes"]["flat"] = {"build_s": 0.0, "p50_ms": pct(lat, 50) * 1e3, "p95_ms": pct(lat, 95) * 1e3,
                               "recall@10": 1.0}
     faiss.omp_set_num_threads(int(os.environ.get("ONCOSEARCH_THREADS") or os.cpu_count() or 1))  # build as indexing does
@@ -463,7 +458,7 @@ def w_faiss_real(p: dict) -> dict:
     faiss.omp_set_num_threads(1)
     for ef in p["ef_search"]:
         hnsw.hnsw.efSearch = ef
-        lat, ids = per_query(hnsw)
+        lat, ids = timed_queries(hnsw, xq, k)
         recall = float(np.mean([len(set(ids[i]) & set(truth[i])) / k for i in range(len(xq))]))
         out["indexes"][f"hnsw M={p['M']} efSearch={ef}"] = {
             "build_s": build_s, "p50_ms": pct(lat, 50) * 1e3, "p95_ms": pct(lat, 95) * 1e3, "recall@10": recall}
@@ -1094,7 +1089,7 @@ def render(res: dict) -> str:
             L += [f"**Build** ({b['wall_s']:.1f} s under cProfile).", "", "| function (cumulative) | s |", "|---|---:|"]
             L += [f"| `{k}` | {x:.2f} |" for k, x in sorted(b["cumulative"].items(), key=lambda kv: -kv[1])]
             L += ["", "Own time: " + "; ".join(f"`{t['fn']}` {t['s']:.2f} s" for t in b["top_own"][:8]), ""]
-    L += ["## Reproduce", "", "```", "make bench          # " + "python bench/run.py --out BENCHMARKS.md",
+    L += ["## Reproduce", "", "```", "make bench          # " + "python bench/run.py --ivf --out BENCHMARKS.md",
           "make bench-quick    # python bench/run.py --quick --out bench/out/BENCHMARKS.quick.md", "```", "",
           "See `bench/README.md` for the txtai environment and options.", ""]
     return "\n".join(L)
