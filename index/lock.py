@@ -15,8 +15,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.errors import WriterBusy
 
-class LockBusy(Exception):
+
+class LockBusy(WriterBusy):
     """Another writer holds the index. Exit code 75 (EX_TEMPFAIL) for cron."""
 
 

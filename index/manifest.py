@@ -8,12 +8,13 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from index.errors import DamagedIndex
+
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 
 
-class IndexError_(Exception):
-    """The index is missing, damaged or foreign. The message says what and where."""
+IndexError_ = DamagedIndex  # the former name, still used by some modules
 
 
 def sha256_file(path: Path) -> str:

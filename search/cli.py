@@ -12,10 +12,66 @@ import sys
 from pathlib import Path
 
 import typer
+import typer.core
+import typer.exceptions
 
+from corpus.errors import OncosearchError
 from search import exitcodes
 
+
+def describe_error(e: OncosearchError) -> tuple[str, int]:
+    """The line a person reads for a library error, and the exit code cron sees.
+
+    Libraries say what is wrong; what to do about it at a terminal is worded here.
+    """
+    from index.errors import DamagedIndex, ModelMismatch, NoIndex, WriterBusy
+    from search.errors import QueryError
+
+    message = str(e)
+    if isinstance(e, NoIndex):
+        return (f"{message}. Build one with: oncosearch index build (the bundled sample) or "
+                "oncosearch index build FILES...", exitcodes.FAILED)
+    if isinstance(e, DamagedIndex):
+        return (message if "index check" in message else f"{message}; run oncosearch index check", exitcodes.FAILED)
+    if isinstance(e, ModelMismatch):
+        return (f"{message}: leave --model out, or rebuild the index with this model "
+                "(oncosearch index build --model ...).", exitcodes.FAILED)
+    if isinstance(e, WriterBusy):
+        return message, exitcodes.BUSY
+    if isinstance(e, QueryError):
+        return message, exitcodes.USAGE
+    return message, exitcodes.FAILED
+
+
+def _debug(ctx) -> bool:
+    root = ctx.find_root()
+    return bool(root.params.get("debug")) or os.environ.get("ONCOSEARCH_DEBUG", "") not in ("", "0")
+
+
+class _ErrorBoundary(typer.core.TyperGroup):
+    """The one place where errors become an exit code: a library error is one line; anything
+    else is a bug, reported as one line too, with the traceback only under --debug."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.exceptions.TyperException):  # exit codes and usage errors: Typer's
+            raise
+        except OncosearchError as e:
+            if _debug(ctx):
+                raise
+            message, code = describe_error(e)
+            _fail(message, code)
+        except Exception as e:
+            if _debug(ctx):
+                raise
+            detail = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
+            _fail(f"internal error ({type(e).__name__}: {detail}): a bug in oncosearch; run again with "
+                  "oncosearch --debug ... (or ONCOSEARCH_DEBUG=1) to see where")
+
+
 app = typer.Typer(
+    cls=_ErrorBoundary,
     name="oncosearch",
     help="Bilingual (中文 + English) semantic search over oncology abstracts.\n\n"
     "Example: oncosearch search \"CAR-T细胞治疗的安全性\"",
@@ -26,6 +82,15 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Build, update and check the index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+
+
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help="Show the Python traceback of an error "
+                                         "(also ONCOSEARCH_DEBUG=1).")) -> None:
+    """Bilingual (中文 + English) semantic search over oncology abstracts.
+
+    Example: oncosearch search "CAR-T细胞治疗的安全性"
+    """
 
 IndexOpt = typer.Option(
     None, "--index", help="Index directory. Default: $ONCOSEARCH_INDEX, else $XDG_DATA_HOME/oncosearch/index "
@@ -45,38 +110,26 @@ def _fail(message: str, code: int = exitcodes.FAILED) -> None:
     raise typer.Exit(code)
 
 
+def _check_choices(fmt: str | None = None, index_type: str | None = None) -> None:
+    """Refuse an unknown --format or --index-type as a usage error, before any work."""
+    if fmt is not None:
+        from corpus.readers import formats
+
+        if fmt not in formats():
+            _fail(f"--format {fmt}: choose one of {', '.join(formats())}", exitcodes.USAGE)
+    if index_type is not None:
+        from index.vectors import INDEX_TYPES
+
+        if index_type not in INDEX_TYPES:
+            _fail(f"--index-type {index_type}: choose one of {', '.join(INDEX_TYPES)}", exitcodes.USAGE)
+
+
 def _open_searcher(index: Path | None, model: str | None = None):
-    """The current generation, verified against its manifest first (index/verify.py), or exit 1.
+    """A `Searcher` over the current generation, verified first (`index.storage.open_generation`);
+    errors reach the boundary as typed errors."""
+    from search.engine import Searcher
 
-    Files are verified before FAISS or SQLite touch them: a damaged file gives one clear error
-    line, never a traceback or a FAISS crash.
-    """
-    import sqlite3
-
-    from index.encoders import ModelError
-    from index.layout import IndexLayout
-    from index.manifest import IndexError_, Manifest
-    from index.verify import verify_generation
-    from search.engine import NoIndex, Searcher
-
-    layout = IndexLayout(_index_dir(index))
-    try:
-        generation = layout.current()
-        if generation is not None and generation.is_dir():
-            verify_generation(generation, Manifest.read(generation))
-        searcher = Searcher(layout.root, model=model)
-        if searcher.generation != generation:  # a writer switched in between: verify what we opened
-            verify_generation(searcher.generation, searcher.manifest)
-        return searcher
-    except (NoIndex, IndexError_, ModelError) as e:
-        _fail(str(e))
-    except (sqlite3.DatabaseError, RuntimeError, OSError, ValueError) as e:
-        _fail(f"cannot open the index at {layout.root}: {type(e).__name__}: {e}; run oncosearch index check")
-
-
-def _damaged(e: Exception) -> None:
-    detail = str(e).strip().splitlines()[-1][:200] if str(e).strip() else ""
-    _fail(f"the index failed while reading it ({type(e).__name__}: {detail}); run oncosearch index check")
+    return Searcher(_index_dir(index), model=model)
 
 
 def _setup_logging(quiet: bool, log_file: Path | None) -> None:
@@ -112,11 +165,9 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from corpus.ingest import StrictStop
-    from index.encoders import ModelError
-    from index.lock import LockBusy
-    from index.manifest import IndexError_
     from index.pipeline import sample_sources, write_index
 
+    _check_choices(fmt=fmt, index_type=index_type)
     _setup_logging(quiet or json_out, log_file)
     log = logging.getLogger("oncosearch")
     if not sources:
@@ -150,13 +201,11 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
                 _index_dir(index), sources, update=update, prune=prune, model=model, fmt=fmt, strict=strict,
                 index_type=index_type, wait=wait, progress=progress, on_file=on_file, english=english,
             )
-    except LockBusy as e:
-        fail(str(e), exitcodes.BUSY)
     except StrictStop as e:
         fail(f"--strict: {e}; nothing was written")
-    except (ModelError, IndexError_, ValueError) as e:
-        fail(str(e))
-    except (sqlite3.DatabaseError, OSError) as e:
+    except OncosearchError as e:  # a busy writer (exit 75), a damaged current index, a model that will not load
+        fail(*describe_error(e))
+    except (sqlite3.DatabaseError, OSError) as e:  # the machine's fault (disk full, permissions), not ours
         fail(f"{type(e).__name__}: {e}; nothing was switched: the index is as it was")
     summary = result.summary()
     if json_out:
@@ -333,21 +382,11 @@ def search(
     if not query.strip():
         _fail('empty query: type some words, e.g. oncosearch search "CAR-T cytokine release syndrome"',
               exitcodes.USAGE)
-    import sqlite3
-
     searcher = _open_searcher(index, model)
-    from index.manifest import IndexError_
-
     filters = Filters(lang=lang, year_from=year_from, year_to=year_to, journal=journal, pub_type=pub_type,
                       therapy=_tags("therapy", therapy), cancer=_tags("cancer", cancer))
-    try:
-        hits = searcher.search(query, k=k, filters=filters, mode=mode)
-    except IndexError_ as e:
-        _fail(str(e))
-    except ValueError as e:  # e.g. --mode english on an index built --no-english
-        _fail(str(e), exitcodes.USAGE)
-    except (sqlite3.DatabaseError, RuntimeError, KeyError, IndexError) as e:
-        _damaged(e)
+    q = searcher.query(query)
+    hits = searcher.search(q, k=k, filters=filters, mode=mode)
     if json_out:
         from search.render import print_json
 
@@ -356,7 +395,7 @@ def search(
     else:
         from search.render import hits_table
 
-        hits_table(query, hits, explain=explain)
+        hits_table(q, hits, explain=explain)
 
 
 @app.command()
@@ -368,15 +407,10 @@ def show(
 
     Examples: oncosearch show 33795251    oncosearch show doi:10.1158/0008-5472.can-20-2701 --json
     """
-    import sqlite3
-
     searcher = _open_searcher(index)
-    try:
-        stored = searcher.get(record_id)
-    except (sqlite3.DatabaseError, RuntimeError) as e:
-        _damaged(e)
+    stored = searcher.get(record_id)
     if stored is None:
-        _fail(f"no record with id, PMID or DOI {record_id!r} in {searcher.generation.parent.parent}")
+        _fail(f"no record with id, PMID or DOI {record_id!r} in {searcher.storage.root}")
     if json_out:
         from search.render import print_json
 
@@ -432,13 +466,10 @@ def evaluate(
 
       oncosearch eval ../shared/bench/wmt18-biomed-zh-en --json
     """
-    from search.evaluate import EvalError, run_eval
+    from search.evaluate import run_eval
 
     _setup_logging(json_out, None)
-    try:
-        report = run_eval(folder, queries_file=queries, add=add or [], model=model, mode=mode, k=k)
-    except EvalError as e:
-        _fail(str(e))
+    report = run_eval(folder, queries_file=queries, add=add or [], model=model, mode=mode, k=k)
     if json_out:
         from search.render import print_json
 
@@ -462,6 +493,7 @@ def ingest(
     from corpus.ingest import StrictStop
     from corpus.ingest import ingest as run_ingest
 
+    _check_choices(fmt=fmt)
     try:
         result = run_ingest(sources, fmt=fmt, strict=strict)
     except StrictStop as e:

@@ -18,10 +18,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from corpus.errors import OncosearchError
 
 
-class EvalError(Exception):
+class EvalError(OncosearchError):
     """The folder is not an evaluation set this command reads."""
 
 
@@ -95,18 +95,6 @@ def find_parallel(folder: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def parallel_metrics(zh_vecs: np.ndarray, en_vecs: np.ndarray) -> dict[str, float]:
-    """Accuracy@1 and MRR of translation retrieval in both directions (exact cosine)."""
-    sims = zh_vecs @ en_vecs.T
-    out = {"pairs": int(len(zh_vecs))}
-    for name, s in (("zh->en", sims), ("en->zh", sims.T)):
-        diag = np.diag(s)
-        rank = (s > diag[:, None]).sum(axis=1) + 1
-        out[f"{name} accuracy@1"] = float((rank == 1).mean())
-        out[f"{name} mrr"] = float((1.0 / rank).mean())
-    return out
-
-
 def parallel_as_beir(zh: Path, en: Path, direction: str) -> tuple[list, dict[str, str], dict[str, dict[str, int]]]:
     """A parallel file pair as (corpus records, queries, qrels) for one direction, 'zh->en' or 'en->zh'."""
     from corpus.record import Record
@@ -168,7 +156,7 @@ def eval_index(records: list, model: str | None, name: str, progress=None, engli
 def _rank_all(index_dir: Path, queries: dict[str, str], mode: str, k: int, **searcher_kwargs) -> dict[str, list[str]]:
     from search.engine import Searcher
 
-    searcher = Searcher(index_dir, **searcher_kwargs)
+    searcher = Searcher(index_dir, **searcher_kwargs)  # opened as every reader opens an index: verified
     return {qid: [h.record.id for h in searcher.search(text, k=k, mode=mode, snippets=False)]
             for qid, text in queries.items()}
 

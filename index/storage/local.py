@@ -1,0 +1,261 @@
+"""The local backend of the storage seam: one generation directory of FAISS files, SQLite and BM25.
+
+Files (see README "Where the index lives"): ``docs.faiss`` and ``sents.faiss`` (USE vectors),
+``ranges.npy`` (each record's runs in both), ``store.sqlite`` (records and sentence texts),
+``bm25/`` (the term index), and with the English leg ``en.faiss`` + ``en_ranges.npy``.
+Vectors are memory-mapped, never read whole; each field scores a record's run with one gather
+and one matrix product on the mapped storage.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from index import english, store, vectors
+from index.errors import DamagedIndex, NoIndex
+from index.layout import IndexLayout
+from index.manifest import Manifest
+from index.storage.base import DOCS, PASSAGES, SENTENCES, Filters, SentenceText, Storage, TermIndex, VectorField
+from index.store import Store, StoredRecord
+
+
+def open_local(root: Path, verify: bool = True) -> LocalGeneration:
+    """The current generation under `root`, verified against its manifest first (index.verify).
+
+    Files are verified before FAISS or SQLite touch them, so a damaged file is one clear error,
+    never a FAISS crash. If a writer switches generations while this runs (and prunes the one we
+    were opening), the new current generation is opened instead.
+    """
+    layout = IndexLayout(Path(root))
+    for attempt in (1, 2):
+        generation = layout.current()
+        if generation is None:
+            raise NoIndex(layout.root)
+        try:
+            if not generation.is_dir():
+                raise DamagedIndex(f"{layout.current_file} points at {generation.name}, which is missing")
+            manifest = Manifest.read(generation)
+            if verify:
+                from index.verify import verify_generation
+
+                verify_generation(generation, manifest)
+            return LocalGeneration(layout, generation, manifest)
+        except DamagedIndex:
+            if attempt == 2 or layout.current() == generation:
+                raise
+    raise AssertionError("unreachable")
+
+
+class LocalField(VectorField):
+    """A FAISS index whose vectors are grouped by record: record i owns [starts[i], starts[i]+counts[i])."""
+
+    def __init__(self, index, starts: np.ndarray, counts: np.ndarray):
+        self.index = index
+        self.matrix = vectors.matrix(index)  # zero-copy view of the mapped vectors
+        self.starts, self._counts = starts, counts
+        self.owner = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        self.dim, self.size, self.kind = index.d, index.ntotal, vectors.kind_of(index)
+
+    def nearest(self, qv: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
+        ids_allowed = None if allowed is None else expand_ranges(self.starts[allowed], self._counts[allowed])
+        _, ids = vectors.search(self.index, qv, k, ids_allowed)
+        return self.owner[ids]
+
+    def counts(self, rows: np.ndarray) -> np.ndarray:
+        return self._counts[rows]
+
+    def best(self, rows: np.ndarray, qv: np.ndarray) -> np.ndarray:
+        return range_max(self.matrix, self.starts[rows], self._counts[rows], qv)
+
+    def first(self, rows: np.ndarray, qv: np.ndarray) -> np.ndarray:
+        return self.matrix[self.starts[rows]] @ qv
+
+    def cosines(self, row: int, offsets: np.ndarray, qv: np.ndarray) -> np.ndarray:
+        return self.matrix[self.starts[row] + offsets] @ qv
+
+
+class LocalGeneration(Storage):
+    """A generation directory opened read-only; it stays readable after a writer switches away."""
+
+    def __init__(self, layout: IndexLayout, generation: Path, manifest: Manifest):
+        self.layout, self.root, self.path, self.name = layout, layout.root, generation, generation.name
+        self.manifest = manifest
+        self.records = manifest.records
+        try:
+            self.store = Store(generation / "store.sqlite")
+        except sqlite3.DatabaseError as e:
+            raise DamagedIndex(f"{generation / 'store.sqlite'}: not a readable oncosearch store ({e})") from None
+        ranges = self._record_ranges()
+        if len(ranges) != manifest.records:
+            raise DamagedIndex(f"{generation}: store holds {len(ranges)} records, manifest says {manifest.records}")
+        self._ranges = ranges
+        self._fields: dict[str, LocalField] = {
+            DOCS: LocalField(self._vectors("docs.faiss", manifest.docs, manifest.dim), ranges[:, 1], ranges[:, 2]),
+            SENTENCES: LocalField(self._vectors("sents.faiss", manifest.sentences, manifest.dim),
+                                  ranges[:, 3], ranges[:, 4]),
+        }
+        if manifest.settings.get(english.SETTING):
+            self._fields[PASSAGES] = self._passages()
+
+    # --- opening ---------------------------------------------------------------------------
+    def _record_ranges(self) -> np.ndarray:
+        """(rowid, doc_start, doc_count, sent_start, sent_count) per record: the generation's
+        ranges.npy, or (older generations) the store's table."""
+        path = self.path / store.RANGES_FILE
+        if not path.exists():
+            return np.array(self.store.ranges(), dtype=np.int64).reshape(-1, 5)
+        try:
+            ranges = np.load(path)
+        except (OSError, ValueError) as e:
+            raise DamagedIndex(f"{path}: unreadable ({e})") from None
+        if ranges.ndim != 2 or ranges.shape[1] != 5 or not np.array_equal(ranges[:, 0], np.arange(len(ranges))):
+            raise DamagedIndex(f"{path}: not a table of record ranges (shape {ranges.shape})")
+        return ranges
+
+    def _vectors(self, name: str, expected: int, dim: int):
+        path = self.path / name
+        if not path.exists():
+            raise DamagedIndex(f"{path}: missing")
+        try:
+            index = vectors.read(path)
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()[-1][:200] if str(e).strip() else "unreadable"
+            raise DamagedIndex(f"{path}: damaged FAISS file ({first})") from None
+        if index.ntotal != expected or index.d != dim:
+            raise DamagedIndex(f"{path}: holds {index.ntotal} vectors of dimension {index.d}, manifest says "
+                               f"{expected} of {dim}")
+        return index
+
+    def _passages(self) -> LocalField:
+        path = self.path / english.EN_FILE
+        try:
+            index = vectors.read(path)
+            ranges = np.load(self.path / english.RANGES_FILE, mmap_mode="r")
+        except (RuntimeError, OSError, ValueError) as e:
+            raise DamagedIndex(f"{path}: English leg missing or damaged ({str(e).strip()[:160]})") from None
+        if ranges.shape != (self.records, 2) or int(ranges[:, 1].sum()) != index.ntotal:
+            raise DamagedIndex(f"{path}: {index.ntotal} passages for {ranges.shape[0]} ranges, manifest says "
+                               f"{self.records} records")
+        ranges = np.asarray(ranges)
+        return LocalField(index, ranges[:, 0], ranges[:, 1])
+
+    @contextmanager
+    def _reading(self):
+        """SQLite errors while reading a verified store mean it was damaged since: say so, by path."""
+        try:
+            yield
+        except sqlite3.DatabaseError as e:
+            raise DamagedIndex(f"{self.store.path}: {e}") from None
+
+    # --- the seam ----------------------------------------------------------------------------
+    def field(self, name: str) -> LocalField | None:
+        return self._fields.get(name)
+
+    @cached_property
+    def terms(self) -> TermIndex:
+        from index.lexical import LexicalIndex
+
+        try:
+            return LexicalIndex(self.path)
+        except (FileNotFoundError, ValueError, OSError, sqlite3.Error) as e:
+            raise DamagedIndex(f"{self.path}: lexical index unreadable ({e})") from None
+
+    def allowed(self, filters: Filters | None) -> np.ndarray | None:
+        clause = filters_sql(filters) if filters else None
+        if clause is None:
+            return None
+        with self._reading():
+            return np.array(self.store.rowids_where(*clause), dtype=np.int64)
+
+    def get(self, rows: list[int]) -> Mapping[int, StoredRecord]:
+        with self._reading():
+            return self.store.get(rows)
+
+    def find(self, key: str) -> StoredRecord | None:
+        with self._reading():
+            return self.store.find(key)
+
+    def sentences(self, row: int) -> list[SentenceText]:
+        _, _, _, start, count = self._ranges[row]
+        with self._reading():
+            rows = self.store.sentences_in(int(start), int(count))
+        return [SentenceText(vid - int(start), lang, text) for vid, lang, position, text in rows if position > 0]
+
+    def iter_records(self) -> Iterator[StoredRecord]:
+        with self._reading():
+            yield from self.store.iter_all()
+
+    def describe(self) -> dict:
+        conn = self.store.conn
+        has = {lang: f"(title_{lang} IS NOT NULL OR abstract_{lang} IS NOT NULL)" for lang in ("zh", "en")}
+        with self._reading():
+            count = {key: conn.execute(f"SELECT count(*) FROM records WHERE {where}").fetchone()[0]
+                     for key, where in (("zh", has["zh"]), ("en", has["en"]), ("both", f"{has['zh']} AND {has['en']}"))}
+            years = conn.execute("SELECT min(year), max(year) FROM records").fetchone()
+        passages = self._fields.get(PASSAGES)
+        return {
+            "records_zh": count["zh"], "records_en": count["en"], "records_bilingual": count["both"],
+            "years": (years[0], years[1]) if years[0] else None,
+            "index_types": {**self.manifest.index_types, **({english.EN_FILE: passages.kind} if passages else {})},
+            "english_passages": passages.size if passages else None,
+            "size_bytes": sum(f.stat().st_size for f in self.path.iterdir() if f.is_file()),
+        }
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def filters_sql(filters: Filters) -> tuple[str, tuple] | None:
+    """`filters` as a WHERE clause over the store's `records` table, or None when they restrict nothing."""
+    where: list[str] = []
+    args: list = []
+    if filters.journal:
+        where.append("lower(journal) LIKE ?")
+        args.append(f"%{filters.journal.lower()}%")
+    if filters.pub_type:
+        where.append("lower(pub_types) LIKE ?")
+        args.append(f"%{filters.pub_type.lower()}%")
+    for category, ids in (("therapy", filters.therapy), ("cancer", filters.cancer)):
+        if ids:
+            where.append(f"EXISTS (SELECT 1 FROM json_each(records.tags, '$.{category}') "
+                         f"WHERE value IN ({','.join('?' * len(ids))}))")
+            args += list(ids)
+    if filters.lang == "zh":
+        where.append("(title_zh IS NOT NULL OR abstract_zh IS NOT NULL)")
+    elif filters.lang == "en":
+        where.append("(title_en IS NOT NULL OR abstract_en IS NOT NULL)")
+    if filters.year_from is not None:
+        where.append("year >= ?")
+        args.append(filters.year_from)
+    if filters.year_to is not None:
+        where.append("year <= ?")
+        args.append(filters.year_to)
+    return (" AND ".join(where), tuple(args)) if where else None
+
+
+def range_max(matrix: np.ndarray, starts: np.ndarray, counts: np.ndarray, qv: np.ndarray) -> np.ndarray:
+    """Max over each range [start, start+count) of matrix @ qv; 0 for empty ranges."""
+    out = np.zeros(len(starts), dtype=np.float32)
+    nonempty = counts > 0
+    if not nonempty.any():
+        return out
+    ids = expand_ranges(starts[nonempty], counts[nonempty])
+    sims = matrix[ids] @ qv
+    offsets = np.concatenate(([0], np.cumsum(counts[nonempty])[:-1]))
+    out[nonempty] = np.maximum.reduceat(sims, offsets)
+    return out
+
+
+def expand_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenate the integer ranges [start, start+count) (vector ids of allowed records)."""
+    if len(starts) == 0:
+        return np.zeros(0, dtype=np.int64)
+    total = int(counts.sum())
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    return offsets + np.arange(total, dtype=np.int64)
