@@ -1,18 +1,22 @@
 #!/usr/bin/env python
-"""Per-stage timings of warm hybrid queries on one index: where a query's milliseconds go.
+"""Per-stage timings of warm queries on one index: where a query's milliseconds go.
 
-    python bench/stages.py INDEX_DIR [--queries 100]
+    python bench/stages.py INDEX_DIR [--queries 100] [--mode hybrid] [--json OUT.json]
 
-Runs each stage of `Searcher.search` on its own, in order, for the same real queries as
-`bench/run.py` (PubMedQA, LiveQA and WMT18 questions, English and Chinese), then the whole
-search, and prints medians and 90th percentiles in ms. Stages run one after another here; the
-search itself overlaps the MiniLM encode with USE's work (see `Searcher.search`).
+Times the engine's own objects, one after another, for the same real queries as `bench/run.py`
+(PubMedQA questions in English and Chinese): reading the query (`Query.lexical`), then each
+leg's `prepare` (the encoders, BM25), `candidates` and exact `scores` over the pooled candidates,
+then `fuse`, then the whole `Searcher.search`. The stages run one after another here; the search
+itself runs a background leg's `prepare` (MiniLM) beside the others (see `Searcher.evidence`).
+Prints medians and 90th percentiles in ms; `--json` also writes them with the commit measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,50 +28,65 @@ sys.path.insert(0, str(ROOT))
 
 from bench.run import load_queries  # noqa: E402
 from search.engine import Searcher  # noqa: E402
-from search.query import analyse  # noqa: E402
+from search.fusion import fuse  # noqa: E402
 
-STAGES = ("analyse", "USE encode", "BM25", "USE candidates", "MiniLM encode", "English candidates",
-          "exact USE scores", "exact English scores", "whole search")
+
+def stage_times(searcher: Searcher, texts: list[str], mode: str = "hybrid", k: int = 10) -> dict[str, list[float]]:
+    """ms per stage per query, stages named '<leg> prepare', '<leg> candidates', '<leg> scores'."""
+    times: dict[str, list[float]] = {}
+
+    def timed(name: str, fn, *args):
+        t0 = time.perf_counter()
+        out = fn(*args)
+        times.setdefault(name, []).append((time.perf_counter() - t0) * 1000)
+        return out
+
+    for text in texts:
+        q = searcher.query(text)
+        ranking = searcher.ranking_legs(mode, q)
+        if "lexical" in ranking:
+            timed("query analysis", lambda query: query.lexical, q)
+        states = {name: timed(f"{name} prepare", leg.prepare, q, None)
+                  for name, leg in searcher.legs.items() if name == "dense" or name in ranking}
+        candidates: set[int] = set()
+        for name in ranking:
+            if states[name] is not None:
+                candidates |= timed(f"{name} candidates", searcher.legs[name].candidates, states[name], k, None)
+        results = {name: timed(f"{name} scores", searcher.legs[name].scores, state, candidates)
+                   for name, state in states.items() if state is not None}
+        if mode == "hybrid":
+            lexical = results.get("lexical")
+            timed("fuse", fuse, {n: r.scores for n, r in results.items()}, searcher.weights, q.lang,
+                  lexical.coverage if lexical else 1.0)
+        timed("whole search", searcher.search, text, k, None, mode)
+    return times
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("index", type=Path)
     ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--mode", default="hybrid")
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
     a = ap.parse_args()
-    s = Searcher(a.index)
+    searcher = Searcher(a.index)
     queries = load_queries(ROOT, a.shared, a.queries)
     for q in queries[:3]:  # models loaded, pages touched
-        s.search(q)
-    times: dict[str, list[float]] = {name: [] for name in STAGES}
-    for q in queries:
-        marks = [time.perf_counter()]
-        lq = analyse(q)
-        marks.append(time.perf_counter())
-        qv = s.encoder.encode([q])[0]
-        marks.append(time.perf_counter())
-        s.lexical_leg(lq, None)
-        marks.append(time.perf_counter())
-        candidates = s.dense_candidates(qv, 10, None)
-        marks.append(time.perf_counter())
-        ev = s.english_query(q, lq)
-        marks.append(time.perf_counter())
-        if ev is not None:
-            candidates |= s.english_candidates(ev, 10, None)
-        marks.append(time.perf_counter())
-        s.dense_exact(qv, candidates)
-        marks.append(time.perf_counter())
-        if ev is not None:
-            s.english_exact(ev, candidates)
-        marks.append(time.perf_counter())
-        s.search(q)
-        marks.append(time.perf_counter())
-        for name, t0, t1 in zip(STAGES, marks[:-1], marks[1:], strict=True):
-            times[name].append((t1 - t0) * 1000)
-    print(f"{a.index} ({s.manifest.records:,} records), {len(queries)} queries: median / p90 ms")
-    for name, values in times.items():
-        print(f"  {name:22s} {statistics.median(values):7.1f} {np.percentile(values, 90):7.1f}")
+        searcher.search(q, mode=a.mode)
+    times = stage_times(searcher, queries, a.mode)
+    rows = {name: {"median_ms": round(statistics.median(v), 2), "p90_ms": round(float(np.percentile(v, 90)), 2),
+                   "n": len(v)} for name, v in times.items()}
+    print(f"{a.index} ({searcher.storage.records:,} records), {len(queries)} queries, mode {a.mode}: median / p90 ms")
+    for name, row in rows.items():
+        print(f"  {name:22s} {row['median_ms']:7.1f} {row['p90_ms']:7.1f}")
+    if a.json:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+        dirty = bool(subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True,
+                                    text=True).stdout.strip())
+        a.json.write_text(json.dumps({"index": str(a.index), "records": searcher.storage.records, "mode": a.mode,
+                                      "queries": len(queries), "commit": commit.strip(), "dirty": dirty,
+                                      "stages": rows}, indent=1))
     return 0
 
 

@@ -7,11 +7,11 @@ dense_weight:   share of the normalised dense (USE) score in the USE + BM25 fusi
 confidence:     per-query shift of dense_weight toward the more decisive of those two legs
 coverage_power: the lexical weight is scaled by (vocabulary coverage of the query) ** this
 english_weight: share of the normalised English (MiniLM passage) leg in the three-leg fusion (0: off);
-                the chosen value is set apart for English and for Chinese queries (search.engine.THREE_LEGS)
+                the chosen value is set apart for English and for Chinese queries (search.fusion.THREE_LEGS)
 lead_weight:    share of the lead passage's cosine in the English score (rest: best passage)
-doc_weight (whole-abstract vs best-sentence cosine) stays at its tuned value (search.engine.DOC_WEIGHT).
+doc_weight (whole-abstract vs best-sentence cosine) stays at its tuned value (search.legs.dense.DOC_WEIGHT).
 
-Per query, candidates and per-leg scores are computed once by the engine's own `leg_scores`;
+Per query, candidates and per-leg scores are computed once by the engine's own `Searcher.evidence`;
 every grid point then only recombines them with `fuse`, so the grid costs seconds. For the
 Chinese set, the English leg is scored both fed the query's glossary + CC-CEDICT keywords and
 skipped ("zh-skip"). One setting is chosen for all sets, never per query. Held-out splits are
@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from corpus.readers import read_file  # noqa: E402
-from search.engine import Searcher, fuse  # noqa: E402
+from search.engine import Searcher  # noqa: E402
 from search.evaluate import eval_index, find_parallel, load_beir, metrics, parallel_as_beir  # noqa: E402
+from search.fusion import FusionWeights, fuse  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "bench"
 SETS = {
@@ -74,27 +75,33 @@ def top(scores: dict, ids: dict) -> list[str]:
 
 
 def grid_for(per_query: dict, ids: dict, qrels: dict) -> dict:
+    """Metrics of every grid point, from each query's `Evidence` (legs run once, only fusion varies)."""
     grid = {}
-    def english(legs, lw: float) -> dict:
-        return {r: lw * lead + (1 - lw) * best for r, (_, lead, best) in legs.english_views.items()}
+
+    def english(ev, lw: float) -> dict:
+        views = ev.results["english"].views if "english" in ev.results else {}
+        return {r: lw * lead + (1 - lw) * best for r, (lead, best) in views.items()}
 
     def row(m: dict) -> dict:
         return {"mrr": round(m["mrr@10"], 4), "ndcg": round(m["ndcg@10"], 4), "r1": round(m["recall@1"], 4)}
 
     singles = {
-        "dense": lambda legs: legs.dense,
-        "lexical": lambda legs: {r: legs.lexical[r] for r in legs.lexical_top},
-        **{f"english lead={lw}": (lambda legs, lw=lw: english(legs, lw)) for lw in LEAD_WEIGHTS},
+        "dense": lambda ev: ev.results["dense"].scores,
+        "lexical": lambda ev: {r: ev.results["lexical"].scores[r] for r in ev.proposed.get("lexical", ())},
+        **{f"english lead={lw}": (lambda ev, lw=lw: english(ev, lw)) for lw in LEAD_WEIGHTS},
     }
     for name, pick in singles.items():
-        grid[f"single {name}"] = row(metrics({qid: top(pick(legs), ids) for qid, legs in per_query.items()}, qrels))
+        grid[f"single {name}"] = row(metrics({qid: top(pick(ev), ids) for qid, ev in per_query.items()}, qrels))
     for lw in LEAD_WEIGHTS:
-        en = {qid: english(legs, lw) for qid, legs in per_query.items()}
+        en = {qid: english(ev, lw) for qid, ev in per_query.items()}
         for dw, cf, cp, ew in itertools.product(DENSE_WEIGHTS, CONFIDENCES, COVERAGE_POWERS, ENGLISH_WEIGHTS):
             if ew == 0 and lw != LEAD_WEIGHTS[0]:
                 continue  # the English leg is off: lead weight changes nothing
-            ranked = {qid: top(fuse(legs.dense, legs.lexical, dw, cf, legs.coverage ** cp, en[qid], ew), ids)
-                      for qid, legs in per_query.items()}
+            weights = FusionWeights(dense_weight=dw, confidence=cf, coverage_power=cp, english_weight=ew,
+                                    english_weight_zh=ew, lead_weight=lw)
+            ranked = {qid: top(fuse({**ev.scores(), "english": en[qid]}, weights, ev.query.lang,
+                                    ev.results["lexical"].coverage), ids)
+                      for qid, ev in per_query.items()}
             grid[f"dense={dw} conf={cf} cov={cp} lead={lw} english={ew}"] = row(metrics(ranked, qrels))
     return grid
 
@@ -104,15 +111,12 @@ def main() -> None:
     report = {}
     for name, records, queries, qrels, index_name in dev_sets(chosen):
         searcher = Searcher(eval_index(records, None, index_name))
-        ids = {s.rowid: s.record.id for s in searcher.store.iter_all()}
-        per_query = {}
-        for qid, text in queries.items():
-            qv = searcher.encoder.encode([text])[0]
-            per_query[qid] = searcher.leg_scores(text, qv, 10, None, "hybrid")
+        ids = {s.rowid: s.record.id for s in searcher.storage.iter_records()}
+        per_query = {qid: searcher.evidence(searcher.query(text), 10, None, "hybrid") for qid, text in queries.items()}
         report[name] = grid_for(per_query, ids, qrels)
         if name == "pubmedqa-zh":  # the same questions with the English leg skipped for Chinese queries
-            for legs in per_query.values():
-                legs.english, legs.english_views = {}, {}
+            for ev in per_query.values():
+                ev.results.pop("english", None)
             report[name + " zh-skip"] = grid_for(per_query, ids, qrels)
         best = max((kv for kv in report[name].items() if not kv[0].startswith("single")), key=lambda kv: kv[1]["mrr"])
         print(name, "best hybrid MRR@10:", best, flush=True)
