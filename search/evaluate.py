@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -119,9 +120,13 @@ def eval_root() -> Path:
     return cache_home() / "eval"
 
 
-def eval_index(records: list, model: str | None, name: str, progress=None, english: bool | None = None) -> Path:
-    """An index of `records` under the eval cache, built once per (records, model, English leg, FAISS
-    type threshold) and reused; its embeddings are cached apart, so a rebuild re-embeds nothing.
+def eval_index(records: list, model: str | None, name: str, progress=None, english: bool | None = None
+               ) -> tuple[Path, bool]:
+    """An index of `records` under the eval cache, and whether this call built it (else: reused).
+
+    Built once per (records, models, English leg, FAISS type threshold, the fingerprint of the code
+    and data that shape an index: `index.fingerprint`) and reused; embeddings are cached apart by
+    text, so a rebuild re-embeds only text that changed.
 
     `english` None: the English leg as a new `index build` would have it (index.english.DEFAULT_ON).
     """
@@ -129,6 +134,7 @@ def eval_index(records: list, model: str | None, name: str, progress=None, engli
 
     from index.builder import content_hash
     from index.encoders import ModelSpec, indexing_encoder
+    from index.fingerprint import build_fingerprint
     from index.layout import IndexLayout
     from index.lock import WriterLock
     from index.pipeline import english_choice, index_records
@@ -138,6 +144,7 @@ def eval_index(records: list, model: str | None, name: str, progress=None, engli
     en_spec = english_choice(english, None)
     h = hashlib.sha1(spec.model_id.encode())
     h.update(f"flat<{FLAT_MAX_BYTES}".encode())
+    h.update(b"code:" + build_fingerprint().encode())
     if en_spec is not None:
         h.update(b"english:" + en_spec.model_id.encode())
     for rec in records:
@@ -147,10 +154,13 @@ def eval_index(records: list, model: str | None, name: str, progress=None, engli
     index_dir = root / f"{name}-{h.hexdigest()[:12]}"
     layout = IndexLayout(index_dir)
     with WriterLock(layout.lock_file, wait=3600):
-        if layout.current() is None:
+        built = layout.current() is None
+        if built:
+            logging.getLogger("oncosearch").info("building the evaluation index %s (%d records)", index_dir,
+                                                 len(records))
             index_records(layout, records, indexing_encoder(spec), spec, cache_dir=root / "cache", english=en_spec,
                           **({"progress": progress} if progress else {}))
-    return index_dir
+    return index_dir, built
 
 
 def _rank_all(index_dir: Path, queries: dict[str, str], mode: str, k: int, **searcher_kwargs) -> dict[str, list[str]]:
@@ -176,7 +186,7 @@ def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (
     extra = ingest(add).records if add else []
     pairs = find_parallel(folder) if folder.is_dir() else []
     if pairs and not (folder / "corpus.jsonl").exists():
-        out: dict = {"mode": mode, "k": k, "pairs": 0}
+        out: dict = {"mode": mode, "k": k, "pairs": 0, "index": []}
         for direction in ("zh->en", "en->zh"):
             records, queries, qrels = [], {}, {}
             for zh, en in pairs:
@@ -184,11 +194,13 @@ def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (
                 records += r
                 queries.update(q)
                 qrels.update(rel)
-            index_dir = eval_index(records + extra, model, f"{folder.name}-{direction.replace('->', '2')}")
+            index_dir, built = eval_index(records + extra, model, f"{folder.name}-{direction.replace('->', '2')}")
+            out["index"].append(f"{index_dir.name} ({'built' if built else 'reused'})")
             m = metrics(_rank_all(index_dir, queries, mode, k, **searcher_kwargs), qrels)
             out["pairs"] = m["queries"]
             out[f"{direction} accuracy@1"] = m["recall@1"]
             out[f"{direction} mrr@10"] = m["mrr@10"]
+        out["index"] = "; ".join(out["index"])
         return out
     bench = load_beir(folder, queries_file)
     if k < 1:
@@ -196,9 +208,10 @@ def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (
     corpus = read_file(bench.corpus, "jsonl")
     if corpus.failed:
         raise EvalError(f"{bench.corpus}: {corpus.skipped[0].reason}")
-    index_dir = eval_index(corpus.records + extra, model, folder.name + ("-plus" if extra else ""))
+    index_dir, built = eval_index(corpus.records + extra, model, folder.name + ("-plus" if extra else ""))
     ranked = _rank_all(index_dir, bench.queries, mode, k, **searcher_kwargs)
     m = metrics(ranked, bench.qrels)
     if k < 100:
         m.pop("recall@100")
-    return {"mode": mode, "k": k, "corpus": len(corpus.records) + len(extra), **m}
+    return {"mode": mode, "k": k, "corpus": len(corpus.records) + len(extra), **m,
+            "index": f"{index_dir.name} ({'built' if built else 'reused'})"}

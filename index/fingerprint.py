@@ -1,0 +1,55 @@
+"""A fingerprint of the code and data that shape an index's tokens, chunks and vectors.
+
+An index is a function of its records, its models and this code: sentence splitting and
+normalisation, chunking, the passage splitter, the jieba user dictionary, the glossary, the BM25
+tokenizer and parameters, the FAISS type rule, the store layout. Caches of built indexes (the
+evaluation indexes of `oncosearch eval`, the benchmark's) key on this fingerprint, so a change to
+any of them builds a fresh index instead of measuring code that no longer exists. Embeddings stay
+cached by text, so such a rebuild re-embeds only text that changed.
+
+The list is by module name and resolved at run time: a module that moves or disappears fails
+loudly (tests/index/test_fingerprint.py) rather than silently leaving the fingerprint blind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from functools import cache
+from pathlib import Path
+
+SHAPING_MODULES = (
+    "corpus.text",  # normalisation, language detection, sentence splitting
+    "corpus.record",  # the record's text per language
+    "index.chunking",  # what becomes a USE vector
+    "index.english",  # the English passages
+    "index.tokenize",  # BM25 tokens, jieba set-up
+    "index.glossary",  # concept tags, user dictionary
+    "index.lexical",  # BM25 parameters and files
+    "index.builder",  # the generation's layout and ranges
+    "index.store",  # the SQLite schema
+    "index.vectors",  # FAISS types
+    "index.encoders",  # model identity, normalisation
+)
+DATA_DIR = Path(__file__).resolve().parent / "data"  # jieba user dictionary, glossary, extra terms
+
+
+def shaping_files() -> list[Path]:
+    files = []
+    for name in SHAPING_MODULES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ModuleNotFoundError(f"index.fingerprint lists {name}, which does not exist: update SHAPING_MODULES")
+        files.append(Path(spec.origin))
+    return files + sorted(p for p in DATA_DIR.iterdir() if p.is_file())
+
+
+@cache
+def build_fingerprint() -> str:
+    """Hex digest over the shaping modules' and data files' names and bytes."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    for path in shaping_files():
+        h.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode() + b"\0")
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
