@@ -264,12 +264,6 @@ def _build_texts(sources: list[str], model_dir: str | None) -> tuple[int, dict[s
     return len(records), chunks, passages
 
 
-def _chunk_texts(sources: list[str]) -> tuple[int, list[str]]:
-    """The distinct chunk texts a build of `sources` embeds, in the builder's order (longest first)."""
-    n, chunks, _ = _build_texts(sources, None)
-    return n, sorted(chunks.values(), key=len, reverse=True)
-
-
 def _raw_encode(make_encoder, texts: list[str], sample: int | None, seed: int, batch_size: int) -> dict:
     """Encode all of `texts`, or a uniform random sample of at most `sample` of them, longest first
     (the builder's order); texts/s of what was encoded, and the full time extrapolated from it."""

@@ -63,22 +63,6 @@ class Record:
             "source": self.source,
         }
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Record:
-        return cls(
-            id=str(d["id"]),
-            title={k: v for k, v in dict(d.get("title") or {}).items() if v},
-            abstract={k: v for k, v in dict(d.get("abstract") or {}).items() if v},
-            pmid=d.get("pmid") or None,
-            doi=d.get("doi") or None,
-            authors=tuple(d.get("authors") or ()),
-            journal=d.get("journal") or None,
-            year=int(d["year"]) if d.get("year") not in (None, "") else None,
-            keywords=tuple(d.get("keywords") or ()),
-            pub_types=tuple(d.get("pub_types") or ()),
-            source=d.get("source") or "",
-        )
-
 
 _SPACE = re.compile(r"\s+")
 

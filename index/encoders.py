@@ -205,10 +205,6 @@ class LazyEncoder:
         self._dim = UseNumpyEncoder.dim if spec.name == DEFAULT_MODEL else dim
         self._encoder: SentenceTransformerEncoder | None = None
 
-    @property
-    def loaded(self) -> bool:
-        return self._encoder is not None
-
     def _load(self) -> SentenceTransformerEncoder:
         if self._encoder is None:
             self._encoder = SentenceTransformerEncoder(self.spec)
