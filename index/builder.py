@@ -34,7 +34,7 @@ from index.crashpoints import crash_point
 from index.encoders import Encoder
 from index.layout import CURRENT_TMP_PREFIX, TMP_PREFIX, IndexLayout, fsync_dir, fsync_file
 from index.manifest import Manifest
-from index.store import RANGES_FILE, StoreWriter
+from index.store import RECORD_RANGES_FILE, StoreWriter
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 EMBED_BATCH = 1024  # texts per encode call: one cache commit and one progress tick each
@@ -247,8 +247,8 @@ def write_generation(
         crash_point("faiss")
     # The same ranges as the store's records table, as one array a search loads without a query
     # (fetching them row by row was 40 ms of a cold search at 20k abstracts).
-    np.save(tmp / RANGES_FILE, np.array(ranges, dtype=np.int64).reshape(-1, 5))
-    files = ["store.sqlite", "docs.faiss", "sents.faiss", RANGES_FILE]
+    np.save(tmp / RECORD_RANGES_FILE, np.array(ranges, dtype=np.int64).reshape(-1, 5))
+    files = ["store.sqlite", "docs.faiss", "sents.faiss", RECORD_RANGES_FILE]
     for writer in extra_writers:
         files += writer(tmp, unique)
     crash_point("lexical")

@@ -81,7 +81,7 @@ def _check_store(path: Path, manifest: Manifest) -> list[str]:
 
 def _check_ranges(generation: Path) -> list[str]:
     """ranges.npy (generations written since it exists) holds exactly the store's record ranges."""
-    path = generation / store_module.RANGES_FILE
+    path = generation / store_module.RECORD_RANGES_FILE
     if not path.exists():
         return []
     try:
@@ -122,11 +122,11 @@ def _check_vectors(generation: Path, manifest: Manifest) -> list[str]:
 
 def _check_english(generation: Path, manifest: Manifest) -> list[str]:
     """The English passage leg, when the manifest says the generation has one: files and ranges agree."""
-    from index.english import EN_FILE, RANGES_FILE, SETTING, SETTING_ID, EnglishLeg
+    from index.english import EN_FILE, PASSAGE_RANGES_FILE, SETTING, SETTING_ID, EnglishLeg
 
     if not manifest.settings.get(SETTING):
         return []
-    missing = [n for n in (EN_FILE, RANGES_FILE) if n not in manifest.files]
+    missing = [n for n in (EN_FILE, PASSAGE_RANGES_FILE) if n not in manifest.files]
     if missing:
         return [f"{generation}: manifest names an English leg but lists no {', '.join(missing)}"]
     try:

@@ -36,7 +36,7 @@ from index.encoders import ModelSpec
 from index.manifest import IndexError_
 
 EN_FILE = "en.faiss"
-RANGES_FILE = "en_ranges.npy"
+PASSAGE_RANGES_FILE = "en_ranges.npy"
 SETTING = "english_model"
 SETTING_ID = "english_model_id"
 EN_DIM = 384
@@ -135,8 +135,8 @@ def english_writer(spec: ModelSpec, cache_dir: Path, progress: Progress | None =
         rows = [found[c.key] for cs in per_record for c in cs]
         matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, EN_DIM), dtype=np.float32)
         vectors.write(vectors.build(matrix, vectors.choose_type(len(matrix), EN_DIM, index_type)), generation / EN_FILE)
-        np.save(generation / RANGES_FILE, ranges.astype(np.int64))
-        return [EN_FILE, RANGES_FILE]
+        np.save(generation / PASSAGE_RANGES_FILE, ranges.astype(np.int64))
+        return [EN_FILE, PASSAGE_RANGES_FILE]
 
     return write_english
 
@@ -148,7 +148,7 @@ class EnglishLeg:
         path = generation / EN_FILE
         try:
             self.index = vectors.read(path)
-            self.ranges = np.load(generation / RANGES_FILE, mmap_mode="r")
+            self.ranges = np.load(generation / PASSAGE_RANGES_FILE, mmap_mode="r")
         except (RuntimeError, OSError, ValueError) as e:
             raise IndexError_(f"{path}: English leg missing or damaged ({str(e).strip()[:160]}); "
                               "run oncosearch index check") from None

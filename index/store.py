@@ -15,7 +15,7 @@ from pathlib import Path
 
 from corpus.record import Record
 
-RANGES_FILE = "ranges.npy"  # (rowid, doc_start, doc_count, sent_start, sent_count) per record, as in `records`
+RECORD_RANGES_FILE = "ranges.npy"  # (rowid, doc_start, doc_count, sent_start, sent_count) per record, as in `records`
 
 SCHEMA = """
 CREATE TABLE records (

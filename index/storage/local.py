@@ -107,7 +107,7 @@ class LocalGeneration(Storage):
     def _record_ranges(self) -> np.ndarray:
         """(rowid, doc_start, doc_count, sent_start, sent_count) per record: the generation's
         ranges.npy, or (older generations) the store's table."""
-        path = self.path / store.RANGES_FILE
+        path = self.path / store.RECORD_RANGES_FILE
         if not path.exists():
             return np.array(self.store.ranges(), dtype=np.int64).reshape(-1, 5)
         try:
@@ -136,7 +136,7 @@ class LocalGeneration(Storage):
         path = self.path / english.EN_FILE
         try:
             index = vectors.read(path)
-            ranges = np.load(self.path / english.RANGES_FILE, mmap_mode="r")
+            ranges = np.load(self.path / english.PASSAGE_RANGES_FILE, mmap_mode="r")
         except (RuntimeError, OSError, ValueError) as e:
             raise DamagedIndex(f"{path}: English leg missing or damaged ({str(e).strip()[:160]})") from None
         if ranges.shape != (self.records, 2) or int(ranges[:, 1].sum()) != index.ntotal:

@@ -83,15 +83,15 @@ def small_index(tmp_path_factory):
 
 
 def test_build_writes_the_leg_and_search_uses_it(small_index):
-    from index.english import EN_FILE, RANGES_FILE, SETTING, default_model_path
+    from index.english import EN_FILE, PASSAGE_RANGES_FILE, SETTING, default_model_path
     from search.engine import Searcher
 
     index_dir, _, result = small_index
     generation = result.build.generation
     searcher = Searcher(index_dir)
     assert searcher.manifest.settings[SETTING] == default_model_path()
-    assert {EN_FILE, RANGES_FILE} <= set(searcher.manifest.files)  # checksummed with the rest
-    counts = np.load(generation / RANGES_FILE)[:, 1].tolist()
+    assert {EN_FILE, PASSAGE_RANGES_FILE} <= set(searcher.manifest.files)  # checksummed with the rest
+    counts = np.load(generation / PASSAGE_RANGES_FILE)[:, 1].tolist()
     assert counts[2] == 0 and counts[4] >= 3 and counts[:2] == [1, 1]  # r3 has no English; r5 is long
     hits = searcher.search("does aspirin prevent colon adenomas", k=3)
     assert hits[0].record.id == "r2"
@@ -149,12 +149,12 @@ def test_check_reports_a_damaged_english_leg(small_index, tmp_path):
     import shutil
 
     from index.check import check_index
-    from index.english import RANGES_FILE
+    from index.english import PASSAGE_RANGES_FILE
     from index.layout import IndexLayout
 
     index_dir = tmp_path / "idx"
     shutil.copytree(small_index[0], index_dir)
     generation = IndexLayout(index_dir).current()
-    np.save(generation / RANGES_FILE, np.zeros((2, 2), dtype=np.int64))
+    np.save(generation / PASSAGE_RANGES_FILE, np.zeros((2, 2), dtype=np.int64))
     problems = check_index(index_dir)[0]
-    assert any(RANGES_FILE in p for p in problems)
+    assert any(PASSAGE_RANGES_FILE in p for p in problems)
