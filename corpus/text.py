@@ -11,7 +11,11 @@ import functools
 import re
 import unicodedata
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# CJK ideographs, the one definition every module uses: the Unified Ideographs block, Extension A
+# and the Compatibility Ideographs. Not kana, hangul, CJK punctuation (。，) or full-width forms.
+CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # for use inside a [...] character class
+CJK = re.compile(f"[{CJK_CLASS}]")  # one ideograph: CJK.search(text) says whether text has any
+CJK_RUNS = re.compile(f"([{CJK_CLASS}]+)")  # .findall: the runs; .split: odd pieces are the runs
 _LATIN = re.compile(r"[A-Za-z]")
 _TAGS = re.compile(r"</?(?:i|b|u|em|strong|sup|sub|sc|italic|bold)\b[^>]*>", re.I)
 _WS = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
@@ -54,7 +58,7 @@ def to_simplified(text: str) -> str:
     "t2s" dictionary handles one-to-many characters (乾/幹 → 干, 後/后) better than a
     character table. Text without CJK is returned unchanged without calling the converter.
     """
-    if not text or not _CJK.search(text):
+    if not text or not CJK.search(text):
         return text
     return _t2s().convert(text)
 
@@ -72,7 +76,7 @@ def detect_lang(text: str) -> str:
     Chinese abstracts are full of Latin tokens (CAR-T, PD-L1, IL-6), so the test is a ratio,
     not "contains any CJK character". One ideograph carries about as much as a short word.
     """
-    cjk = len(_CJK.findall(text))
+    cjk = len(CJK.findall(text))
     latin_words = len(re.findall(r"[A-Za-z]+", text))
     if cjk == 0:
         return "en"
@@ -83,7 +87,7 @@ def detect_lang(text: str) -> str:
 # English . ! ? ; followed by a space and an upper-case letter, digit or CJK char.
 _ZH_END = re.compile(r"(?<=[。！？；!?;])")
 _EN_END = re.compile(
-    r"(?<=[.!?;])\s+(?=[A-Z0-9(\[\"'\u4e00-\u9fff])"
+    rf"(?<=[.!?;])\s+(?=[A-Z0-9(\[\"'{CJK_CLASS}])"
     r"|(?<=[。！？；])"
 )
 # Abbreviations after which a period does not end an English sentence.

@@ -33,16 +33,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpus.text import CJK, CJK_CLASS, CJK_RUNS
 from index import tokenize as _tok
 
 DATA_DIR = _tok.DATA_DIR
 GLOSSARY_PATH = DATA_DIR / "oncology_glossary.tsv"
 EXTRA_TERMS_PATH = DATA_DIR / "zh_extra_terms.txt"
 
-_HAS_CJK = _tok._HAS_CJK
-_CJK_SPLIT = _tok._CJK_SPLIT
 _ZH_STRIP = re.compile(r"[\s\-]+")
-_PURE_CJK = re.compile(f"^[{_tok._CJK_CLASS}]+$")
+_PURE_CJK = re.compile(f"^[{CJK_CLASS}]+$")
 
 
 @dataclass(frozen=True)
@@ -94,10 +93,10 @@ class Glossary:
         en_index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for c in concepts:
             for term in c.zh:
-                if _HAS_CJK.search(term):
+                if CJK.search(term):
                     key = _zh_key(term)
                     zh_index.setdefault(key[0], []).append((key, c.id))
-            for term in c.en + tuple(t for t in c.zh if not _HAS_CJK.search(t)):
+            for term in c.en + tuple(t for t in c.zh if not CJK.search(t)):
                 norm = _tok._normalise(term)
                 for joined in (False, True):
                     key = tuple(_en_tokens(norm, joined))
@@ -173,9 +172,9 @@ class Glossary:
         if not text:
             return []
         text = _tok._normalise(text)
-        if _HAS_CJK.search(text):
+        if CJK.search(text):
             self._find_zh(text, found)
-            for i, run in enumerate(_CJK_SPLIT.split(text)):
+            for i, run in enumerate(CJK_RUNS.split(text)):
                 if i % 2 == 0 and run.strip():
                     self._find_en(run, found)
         else:
@@ -187,7 +186,7 @@ class Glossary:
         (with `same_lang`) same-language synonyms/abbreviations. Terms already in the query and
         duplicates (case-insensitive) are left out."""
         if lang is None:
-            lang = "zh" if _HAS_CJK.search(query or "") else "en"
+            lang = "zh" if CJK.search(query or "") else "en"
         q = query.lower()
         seen: set[str] = set()
         out: list[str] = []

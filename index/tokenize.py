@@ -40,17 +40,13 @@ from pathlib import Path
 
 import Stemmer
 
-from corpus.text import to_simplified
+from corpus.text import CJK, CJK_RUNS, to_simplified
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 USERDICT_PATH = DATA_DIR / "jieba_userdict.txt"
 
 # ---------------------------------------------------------------------------------------------
 # Normalisation
-
-_CJK_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HAS_CJK = re.compile(f"[{_CJK_CLASS}]")
-_CJK_SPLIT = re.compile(f"([{_CJK_CLASS}]+)")
 
 _GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta",
@@ -334,11 +330,11 @@ def tokenize(text: str, lang: str | None = None) -> list[str]:
         return []
     text = _normalise(text)
     out: list[str] = []
-    if lang == "en" or not _HAS_CJK.search(text):
+    if lang == "en" or not CJK.search(text):
         _english(text, out)
         return out
     text = to_simplified(text)
-    for i, run in enumerate(_CJK_SPLIT.split(text)):
+    for i, run in enumerate(CJK_RUNS.split(text)):
         if not run:
             continue
         if i % 2:  # odd pieces are the captured CJK runs

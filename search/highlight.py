@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 
+from corpus.text import CJK as _CJK
 from index.tokenize import tokenize
 from search.query import LexicalQuery
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def spans(snippet: str, query: LexicalQuery) -> list[tuple[int, int]]:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 
+from corpus.text import CJK_RUNS as _CJK_RUN
 from corpus.text import to_simplified
 from index.disk_table import build_table, open_table
 from index.tokenize import ZH_STOPWORDS, jieba_tokenizer
@@ -24,7 +25,6 @@ _LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _SKIP = re.compile(r"^(CL:|variant of|old variant|see |surname |also written|abbr\. for|used in|erhua|Japanese|"
                    r"Taiwan pr\.|pr\. )", re.I)
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 
 
 CEDICT_TABLE_FORMAT = 1  # bump when _parse_cedict's rules change: a new table is built
