@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.text import CJK, CJK_CLASS, CJK_RUNS
+from corpus.text import CJK, CJK_CLASS, CJK_RUNS, to_simplified
 from index import tokenize as _tok
 
 DATA_DIR = _tok.DATA_DIR
@@ -61,7 +61,7 @@ def _stem_keep(word: str) -> str:
     """Like the tokenizer's stem, but stop words are kept (raw) instead of dropped."""
     tok = _STEM_KEEP.get(word)
     if tok is None:
-        tok = word if word in _tok.EN_STOPWORDS else _tok._stem(word)
+        tok = word if word in _tok.EN_STOPWORDS else _tok.stem(word)
         _STEM_KEEP[word] = tok
     return tok
 
@@ -69,7 +69,7 @@ def _stem_keep(word: str) -> str:
 def _en_tokens(text: str, joined: bool = False) -> list[str]:
     """Token sequence of a non-CJK text; hyphenated words split into parts (or joined)."""
     out: list[str] = []
-    for comp in _tok._COMPOUND.findall(text.lower()):
+    for comp in _tok.COMPOUND.findall(text.lower()):
         if "-" in comp:
             if joined:
                 out.append(_stem_keep(comp.replace("-", "")))
@@ -81,7 +81,7 @@ def _en_tokens(text: str, joined: bool = False) -> list[str]:
 
 
 def _zh_key(text: str) -> str:
-    return _ZH_STRIP.sub("", _tok.to_simplified(_tok._normalise(text)).lower())
+    return _ZH_STRIP.sub("", to_simplified(_tok.normalise(text)).lower())
 
 
 class Glossary:
@@ -97,7 +97,7 @@ class Glossary:
                     key = _zh_key(term)
                     zh_index.setdefault(key[0], []).append((key, c.id))
             for term in c.en + tuple(t for t in c.zh if not CJK.search(t)):
-                norm = _tok._normalise(term)
+                norm = _tok.normalise(term)
                 for joined in (False, True):
                     key = tuple(_en_tokens(norm, joined))
                     if key:
@@ -171,7 +171,7 @@ class Glossary:
         found: dict[str, None] = {}
         if not text:
             return []
-        text = _tok._normalise(text)
+        text = _tok.normalise(text)
         if CJK.search(text):
             self._find_zh(text, found)
             for i, run in enumerate(CJK_RUNS.split(text)):
@@ -218,7 +218,7 @@ class Glossary:
 
     def zh_userdict_terms(self) -> list[str]:
         """Pure-CJK Chinese terms (simplified): those jieba must keep as one word."""
-        terms = {_tok.to_simplified(t) for c in self.concepts.values() for t in c.zh}
+        terms = {to_simplified(t) for c in self.concepts.values() for t in c.zh}
         return sorted(t for t in terms if _PURE_CJK.match(t))
 
 
@@ -229,23 +229,16 @@ def _read_extra_terms(path: Path = EXTRA_TERMS_PATH) -> list[str]:
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
-            out.append(_tok.to_simplified(line.split()[0]))
+            out.append(to_simplified(line.split()[0]))
     return out
 
 
 def build_userdict(glossary: Glossary | None = None) -> list[tuple[str, int]]:
     """(word, freq) for the jieba user dictionary: glossary zh terms + extra terms, each with a
     frequency just high enough that jieba keeps it whole (checked against the full dictionary)."""
-    import jieba
-
     glossary = glossary or Glossary.load()
     words = sorted(set(glossary.zh_userdict_terms()) | {w for w in _read_extra_terms() if _PURE_CJK.match(w)})
-    import logging
-
-    jieba.setLogLevel(logging.WARNING)
-    tk = jieba.Tokenizer()
-    tk.tmp_dir = _tok.tempfile.gettempdir()
-    tk.initialize()
+    tk = _tok.new_jieba_tokenizer(user_dictionary=False)
     # Floor for long words: a bare "just enough" frequency keeps a word whole on its own but
     # lets a neighbouring dictionary word steal its edge in running text.
     freqs = {w: max(tk.suggest_freq(w, tune=False), 300 if len(w) >= 4 else 3) for w in words}

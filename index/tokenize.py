@@ -62,7 +62,8 @@ for _dash in "\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d":
     _TRANSLATE[ord(_dash)] = "-"
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
+    """NFKC, one hyphen for all dash variants, Greek letters spelled out: where both token paths start."""
     return unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
 
 
@@ -105,14 +106,15 @@ _stemmer = Stemmer.Stemmer("english")
 _STEM: dict[str, str] = {}
 
 _WORD = r"[^\W_]+"  # letters and digits of any script (CJK never reaches this path)
-_COMPOUND = re.compile(rf"{_WORD}(?:-{_WORD})*")
+COMPOUND = re.compile(rf"{_WORD}(?:-{_WORD})*")  # a word or hyphenated compound ("pd-l1"), on lower-cased text
 # "PD L1", "IL 6", "CTLA 4", "HER 2", "CAR T": a short letters-only word, one space, then a
 # short part with a digit or a single capital. Matched on the original-case text.
 _SPACED = re.compile(r"(?<![\w-])([A-Za-z]{1,5}) ([A-Za-z]{0,2}\d{1,2}[A-Za-z]?|[A-Z])(?![\w-])")
 _MAX_PARTS = 6
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """The token of one lower-cased word: British spelling to American, Snowball stem; "" for a stop word."""
     tok = _STEM.get(word)
     if tok is None:
         if word in EN_STOPWORDS:
@@ -128,25 +130,25 @@ def _stem(word: str) -> str:
 def _english(text: str, out: list[str]) -> None:
     """Append the tokens of a non-CJK run (already normalised) to `out`."""
     stem_get = _STEM.get
-    for comp in _COMPOUND.findall(text.lower()):
+    for comp in COMPOUND.findall(text.lower()):
         if "-" not in comp:
             tok = stem_get(comp)
             if tok is None:
-                tok = _stem(comp)
+                tok = stem(comp)
             if tok:
                 out.append(tok)
             continue
         parts = comp.split("-")[:_MAX_PARTS]
-        out.append(_stem("".join(parts)))  # joined form is never a stop word: keep always
+        out.append(stem("".join(parts)))  # joined form is never a stop word: keep always
         for part in parts:
-            tok = _stem(part)
+            tok = stem(part)
             if tok:
                 out.append(tok)
         n = len(parts)
         if n >= 3:  # "anti-PD-L1" → also "antipd", "pdl1": inner compounds findable on their own
             for i in range(n):
                 for j in range(i + 2, n + 1 if i else n):
-                    out.append(_stem("".join(parts[i:j])))
+                    out.append(stem("".join(parts[i:j])))
     if " " in text:
         for a, b in _SPACED.findall(text):
             la = a.lower()
@@ -200,7 +202,7 @@ def _jieba_tokenizer():
             if _jieba is None:
                 tk = _disk_tokenizer() if _use_disk else None
                 if tk is None:
-                    tk = _memory_tokenizer()
+                    tk = new_jieba_tokenizer()
                     if _use_disk:
                         _write_disk_dictionary(tk)  # for the next process
                 _jieba = tk
@@ -215,13 +217,23 @@ def _quiet_jieba():
     return jieba
 
 
-def _memory_tokenizer():
-    """A new jieba.Tokenizer with the whole prefix dictionary in memory plus the user dictionary."""
-    jieba = _quiet_jieba()
-    tk = jieba.Tokenizer()
-    tk.tmp_dir = tempfile.gettempdir()
+def _bare_tokenizer():
+    """A new jieba.Tokenizer, jieba's logging quietened, no dictionary loaded yet."""
+    tk = _quiet_jieba().Tokenizer()
+    tk.tmp_dir = tempfile.gettempdir()  # where jieba caches its parsed prefix dictionary
+    return tk
+
+
+def new_jieba_tokenizer(user_dictionary: bool = True):
+    """A new jieba.Tokenizer with jieba's whole prefix dictionary in memory and, unless
+    `user_dictionary` is False, the oncology user dictionary (USERDICT_PATH).
+
+    The one place jieba is set up: the shared tokenizer (`jieba_tokenizer`) is made here, and so is
+    the plain one `index.glossary.build_userdict` tunes the user dictionary's frequencies against.
+    """
+    tk = _bare_tokenizer()
     tk.initialize()
-    if USERDICT_PATH.exists():
+    if user_dictionary and USERDICT_PATH.exists():
         tk.load_userdict(str(USERDICT_PATH))
     return tk
 
@@ -283,8 +295,7 @@ def _disk_tokenizer(build_from=None):
         jieba = _quiet_jieba()
         for word in table.meta.get("force_split", []):
             jieba.finalseg.add_force_split(word)  # what load_userdict does for a frequency-0 word
-        tk = jieba.Tokenizer()
-        tk.tmp_dir = tempfile.gettempdir()
+        tk = _bare_tokenizer()
         tk.FREQ = table  # get_DAG, calc and __cut_DAG only use `in`, `[]` and `.get` on it
         tk.total = total
         tk.initialized = True  # never load the marshal cache
@@ -328,7 +339,7 @@ def tokenize(text: str, lang: str | None = None) -> list[str]:
     """
     if not text:
         return []
-    text = _normalise(text)
+    text = normalise(text)
     out: list[str] = []
     if lang == "en" or not CJK.search(text):
         _english(text, out)

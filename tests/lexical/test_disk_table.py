@@ -149,7 +149,7 @@ def jieba_pair(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CACHE_HOME", str(cache))
         mp.delenv("ONCOSEARCH_NO_MODEL_CACHE", raising=False)
-        memory = T._memory_tokenizer()
+        memory = T.new_jieba_tokenizer()
         assert T._disk_tokenizer() is None  # no table yet
         disk = T._disk_tokenizer(build_from=memory)
         assert disk is not None and isinstance(disk.FREQ, dt.DiskTable)
@@ -184,7 +184,7 @@ def test_use_disk_dictionary_switch(jieba_pair, monkeypatch):
     assert isinstance(T.jieba_tokenizer().FREQ, dt.DiskTable)
     monkeypatch.setattr(T, "_jieba", None)
     monkeypatch.setenv("ONCOSEARCH_NO_MODEL_CACHE", "1")  # cache off: the in-memory dictionary, same words
-    monkeypatch.setattr(T, "_memory_tokenizer", lambda: memory)
+    monkeypatch.setattr(T, "new_jieba_tokenizer", lambda: memory)
     assert T.jieba_tokenizer() is memory
 
 
