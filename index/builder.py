@@ -28,11 +28,12 @@ import numpy as np
 
 from corpus.record import Record
 from index import vectors, verify
+from index.atomic import fsync_dir, fsync_tree, replace
 from index.cache import EmbeddingCache
 from index.chunking import Chunk, chunk_record
 from index.crashpoints import crash_point
 from index.encoders import Encoder
-from index.layout import CURRENT_TMP_PREFIX, TMP_PREFIX, IndexLayout, fsync_dir, fsync_file
+from index.layout import CURRENT_TMP_PREFIX, TMP_PREFIX, IndexLayout
 from index.manifest import Manifest
 from index.store import RECORD_RANGES_FILE, StoreWriter
 
@@ -169,14 +170,6 @@ def clean_stale(layout: IndexLayout, keep: int) -> None:
         _remove(child)
 
 
-def _fsync_tree(folder: Path) -> None:
-    """fsync every file and folder below `folder` (the folder itself last)."""
-    for dirpath, _dirnames, filenames in os.walk(folder, topdown=False):
-        for name in filenames:
-            fsync_file(Path(dirpath) / name)
-        fsync_dir(Path(dirpath))
-
-
 def write_generation(
     layout: IndexLayout,
     records: Iterable[Record],
@@ -259,15 +252,14 @@ def write_generation(
         built_at=datetime.now(UTC).isoformat(timespec="seconds"), index_types=types,
         settings={"index_type": options.index_type, **(settings or {})},
     )
-    _fsync_tree(tmp)
+    fsync_tree(tmp)
     crash_point("fsync")
     manifest.record_files(tmp, files)
     manifest.write(tmp)
     fsync_dir(tmp)
     crash_point("manifest")
     final = layout.generations / name
-    os.rename(tmp, final)
-    fsync_dir(layout.generations)
+    replace(tmp, final)  # and fsync generations/
     crash_point("rename")
     layout.switch_to(final)
     crash_point("switch")

@@ -22,12 +22,13 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+from index.atomic import atomic_path
 
 TABLE_FORMAT = 1
 _TMP_PREFIX = ".tmp-"
@@ -182,9 +183,7 @@ def write_table(path: Path, items: Iterable[tuple[str, Any]], meta: dict[str, An
     Used for cache tables (`build_table`) and for tables that belong to an index generation
     (index/lexical.py), which is itself written once and never modified.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{path.stem}-", suffix=".sqlite", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, prefix=f"{_TMP_PREFIX}{path.stem}-", suffix=".sqlite") as tmp:
         rows = sorted(items, key=_first)  # key order: the B-tree is appended to, not split all over
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:
@@ -199,21 +198,7 @@ def write_table(path: Path, items: Iterable[tuple[str, Any]], meta: dict[str, An
             conn.execute("COMMIT")
         finally:
             conn.close()
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; it is a cache file like any other
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        tmp = None
-        _fsync_dir(path.parent)
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        os.chmod(tmp, 0o644)  # a cache file like any other, whatever the umask
 
 
 def _first(row):
@@ -233,16 +218,3 @@ def _remove_stale_temps(folder: Path) -> None:
                     pass
     except OSError:
         pass
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from corpus.text import CJK, CJK_CLASS, CJK_RUNS, to_simplified
 from index import tokenize as _tok
+from index.atomic import atomic_write_text
 
 DATA_DIR = _tok.DATA_DIR
 GLOSSARY_PATH = DATA_DIR / "oncology_glossary.tsv"
@@ -255,10 +256,7 @@ def build_userdict(glossary: Glossary | None = None) -> list[tuple[str, int]]:
 
 def write_userdict(path: Path = _tok.USERDICT_PATH) -> int:
     entries = build_userdict()
-    path.write_text(
-        "".join(f"{w} {f}\n" for w, f in entries),
-        encoding="utf-8",
-    )
+    atomic_write_text(path, "".join(f"{w} {f}\n" for w, f in entries))  # read by every tokenizing process
     return len(entries)
 
 

@@ -16,6 +16,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.atomic import replace, write_synced
+
 ENV_INDEX = "ONCOSEARCH_INDEX"
 TMP_PREFIX = ".tmp-"  # generations/.tmp-NAME: being written (or left by a crash)
 CURRENT_TMP_PREFIX = "CURRENT.tmp."
@@ -32,20 +34,6 @@ def default_index_dir() -> Path:
 def cache_home() -> Path:
     """$XDG_CACHE_HOME/oncosearch (~/.cache/oncosearch): eval indexes, model caches, lookup tables, memos."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "oncosearch"
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or a new file in `path` durable (POSIX needs the directory fsync'd)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_file(path: Path) -> None:
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
 
 
 @dataclass(frozen=True)
@@ -88,10 +76,6 @@ class IndexLayout:
         from index.crashpoints import crash_point
 
         tmp = self.root / f"{CURRENT_TMP_PREFIX}{os.getpid()}"
-        with open(tmp, "w") as f:
-            f.write(generation.name + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        write_synced(tmp, f"{generation.name}\n".encode())
         crash_point("switch-tmp")
-        os.replace(tmp, self.current_file)
-        fsync_dir(self.root)
+        replace(tmp, self.current_file)  # and fsync the root folder

