@@ -531,9 +531,9 @@ def w_profile_build(p: dict) -> dict:
     r = _profile(go, Path(p["top_file"]), f"build of {p['label']} (write_index, empty cache)")
     keys = ("pipeline.py:write_index", "ingest.py:ingest", "encoders.py:__init__", "builder.py:write_generation",
             "builder.py:embed_chunks", "encoders.py:encode", "backends.py:encode", "store.py:add",
-            "lexical.py:write_lexical", "pipeline.py:<lambda>", "glossary.py:tags", "glossary.py:load",
+            "bm25.py:write_lexical", "pipeline.py:<lambda>", "glossary.py:tags", "glossary.py:load",
             "vectors.py:build", "builder.py:content_hash", "cache.py:put_many", "chunking.py:chunk_record",
-            "tokenize.py:tokenize", "layout.py:fsync_file", "pipeline.py:record_tagger")
+            "tokenize.py:tokenize", "atomic.py:fsync_file", "pipeline.py:record_tagger")
     r["cumulative"] = {k: v for k, v in r["cumulative"].items() if k in keys}
     return r
 

@@ -39,3 +39,7 @@ class ModelMismatch(ModelError):
 
 class WriterBusy(OncosearchError):
     """Another writer holds the index (try again later)."""
+
+
+class NothingToIndex(OncosearchError):
+    """A build or update would leave the index without a single record: nothing is written."""

@@ -27,6 +27,7 @@ from corpus.record import Record
 from index.builder import BuildOptions, BuildReport, Progress, _noop, content_hash, write_generation
 from index.crashpoints import crash_point
 from index.encoders import DEFAULT_MODEL, Encoder, ModelSpec, indexing_encoder
+from index.errors import NothingToIndex
 from index.layout import IndexLayout
 from index.lock import WriterLock
 from index.manifest import IndexError_, Manifest
@@ -189,6 +190,10 @@ def write_index(
             records, counts = _merge_update(old, result.records, read_files, prune)
         else:
             records, counts = result.records, UpdateCounts(added=len(result.records))
+        if not records:
+            read = len([f for f in result.files if not f.failed])
+            raise NothingToIndex(f"no record with an abstract in {len(result.files)} file(s) read ({read} opened): "
+                                 f"nothing was written{', the index is as it was' if current else ''}")
         same_model = old_manifest is not None and old_manifest.model_id == spec.model_id
         encoder = indexing_encoder(spec, old_manifest.dim if same_model else None)
         report = index_records(layout, records, encoder, spec, BuildOptions(index_type=index_type), progress,

@@ -150,14 +150,6 @@ class Store:
         for row in self.conn.execute(f"SELECT {_COLUMNS} FROM records ORDER BY rowid"):
             yield _row_to_stored(row)
 
-    def sentence_texts(self, vids: list[int]) -> dict[int, str]:
-        out = {}
-        for i in range(0, len(vids), 900):
-            part = vids[i : i + 900]
-            q = f"SELECT vid, text FROM sentences WHERE vid IN ({','.join('?' * len(part))})"
-            out.update(dict(self.conn.execute(q, part).fetchall()))
-        return out
-
     def sentences_in(self, start: int, count: int) -> list[tuple[int, str, int, str]]:
         """(vid, lang, position, text) of the sentences with vids [start, start+count): one record's
         (its contiguous range), read by primary key. Position 0 is a title."""

@@ -150,6 +150,8 @@ def _setup_logging(quiet: bool, log_file: Path | None) -> None:
         file_only.addHandler(handler)
     if not quiet:
         handlers.append(logging.StreamHandler(sys.stderr))
+    if not handlers:  # quiet and no log file: nowhere, not logging's last-resort stderr handler (cron mails it)
+        handlers.append(logging.NullHandler())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers,
                         force=True)
     for noisy in ("sentence_transformers", "transformers", "jieba", "faiss", "httpx", "huggingface_hub", "bm25s"):
@@ -519,7 +521,10 @@ def ingest(
 
 @app.command()
 def formats() -> None:
-    """List the input formats that are detected automatically (names for --format)."""
+    """List the input formats that are detected automatically (names for --format).
+
+    Example: oncosearch formats    then e.g.  oncosearch index build 知网导出.txt --format cnki
+    """
     from corpus.readers import formats as names
 
     for name in names():

@@ -127,13 +127,6 @@ def test_sentences_in_a_records_range(store, written, records):
     assert store.sentences_in(10**6, 5) == []
 
 
-def test_sentence_texts_by_vid(store, written, records):
-    _, layout = written
-    first = layout[records[1].id]
-    texts = store.sentence_texts([first[5], first[5] + 1, 10**6])
-    assert texts == {first[5]: first[3][0][2], first[5] + 1: first[3][1][2]}
-
-
 def test_rowids_where_with_filter_clauses(store, written, records):
     _, layout = written
     chinese = {layout[r.id][0] for r in records if "zh" in r.langs}
