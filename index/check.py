@@ -122,7 +122,8 @@ def _check_vectors(generation: Path, manifest: Manifest) -> list[str]:
 
 def _check_english(generation: Path, manifest: Manifest) -> list[str]:
     """The English passage leg, when the manifest says the generation has one: files and ranges agree."""
-    from index.english import EN_FILE, PASSAGE_RANGES_FILE, SETTING, SETTING_ID, EnglishLeg
+    from index.english import EN_FILE, PASSAGE_RANGES_FILE, SETTING
+    from index.storage.local import open_passages
 
     if not manifest.settings.get(SETTING):
         return []
@@ -130,7 +131,7 @@ def _check_english(generation: Path, manifest: Manifest) -> list[str]:
     if missing:
         return [f"{generation}: manifest names an English leg but lists no {', '.join(missing)}"]
     try:
-        EnglishLeg(generation, manifest.records, manifest.settings[SETTING], manifest.settings.get(SETTING_ID, ""))
+        open_passages(generation, manifest.records)
     except IndexError_ as e:
         return [str(e)]
     return []

@@ -1,4 +1,4 @@
-"""The English dense leg: all-MiniLM-L6-v2 over each record's English passages (issue #4).
+"""The English passages of each record, embedded with all-MiniLM-L6-v2 for the English leg (build side).
 
 USE-m-v3 carries the cross-language search, but on English biomedical questions a small English
 model ranks far better (PubMedQA dev MRR@10: USE 0.83, MiniLM 0.98). So a build also embeds each
@@ -15,9 +15,8 @@ English). The manifest's ``settings`` name the model (``english_model``: its dir
 Vectors go through the embedding cache like USE's (own file, keyed by the MiniLM model id), so
 rebuilds and nightly updates only embed text they have not seen.
 
-Query side (search/engine.py): an English query is encoded as it is, by the torch-free
-`index.minilm_numpy.MiniLMNumpy`; a Chinese query reaches the leg through the English words we
-can derive from it (glossary expansions and CC-CEDICT glosses).
+Read side: `index.storage.local.open_passages` opens the vectors and ranges; the query side is
+`search.legs.english` (the torch-free `index.minilm_numpy.MiniLMNumpy` encodes the query).
 """
 
 from __future__ import annotations
@@ -139,42 +138,3 @@ def english_writer(spec: ModelSpec, cache_dir: Path, progress: Progress | None =
         return [EN_FILE, PASSAGE_RANGES_FILE]
 
     return write_english
-
-
-class EnglishLeg:
-    """The read side of a generation's English leg: passage vectors and their per-record ranges."""
-
-    def __init__(self, generation: Path, records: int, model_dir: str, model_id: str):
-        path = generation / EN_FILE
-        try:
-            self.index = vectors.read(path)
-            self.ranges = np.load(generation / PASSAGE_RANGES_FILE, mmap_mode="r")
-        except (RuntimeError, OSError, ValueError) as e:
-            raise IndexError_(f"{path}: English leg missing or damaged ({str(e).strip()[:160]}); "
-                              "run oncosearch index check") from None
-        if self.ranges.shape != (records, 2) or int(self.ranges[:, 1].sum()) != self.index.ntotal:
-            raise IndexError_(f"{path}: {self.index.ntotal} passages for {self.ranges.shape[0]} ranges, manifest says "
-                              f"{records} records; run oncosearch index check")
-        self.matrix = vectors.matrix(self.index)
-        self.owner = np.repeat(np.arange(records, dtype=np.int64), np.asarray(self.ranges[:, 1]))
-        self.model_dir = model_dir
-        self.model_id = model_id
-        self._encoder = None
-
-    @property
-    def encoder(self):
-        """MiniLM in numpy (no torch), loaded on the first query that uses the leg."""
-        if self._encoder is None:
-            if not Path(self.model_dir).is_dir():
-                raise IndexError_(f"the index's English leg was built with {self.model_dir}, which is gone "
-                                  f"({INSTALL_HINT}, or rebuild with --no-english)")
-            if ModelSpec.parse(self.model_dir).model_id != self.model_id:
-                raise IndexError_(f"English model {self.model_dir} changed since the index was built; rebuild it")
-            from index.encoders import query_threads
-            from index.minilm_numpy import MiniLMNumpy
-
-            self._encoder = MiniLMNumpy(self.model_dir, threads=query_threads())
-        return self._encoder
-
-    def encode(self, text: str) -> np.ndarray:
-        return self.encoder.encode([text])[0]

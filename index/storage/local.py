@@ -101,7 +101,7 @@ class LocalGeneration(Storage):
                                   ranges[:, 3], ranges[:, 4]),
         }
         if manifest.settings.get(english.SETTING):
-            self._fields[PASSAGES] = self._passages()
+            self._fields[PASSAGES] = open_passages(generation, self.records)
 
     # --- opening ---------------------------------------------------------------------------
     def _record_ranges(self) -> np.ndarray:
@@ -131,19 +131,6 @@ class LocalGeneration(Storage):
             raise DamagedIndex(f"{path}: holds {index.ntotal} vectors of dimension {index.d}, manifest says "
                                f"{expected} of {dim}")
         return index
-
-    def _passages(self) -> LocalField:
-        path = self.path / english.EN_FILE
-        try:
-            index = vectors.read(path)
-            ranges = np.load(self.path / english.PASSAGE_RANGES_FILE, mmap_mode="r")
-        except (RuntimeError, OSError, ValueError) as e:
-            raise DamagedIndex(f"{path}: English leg missing or damaged ({str(e).strip()[:160]})") from None
-        if ranges.shape != (self.records, 2) or int(ranges[:, 1].sum()) != index.ntotal:
-            raise DamagedIndex(f"{path}: {index.ntotal} passages for {ranges.shape[0]} ranges, manifest says "
-                               f"{self.records} records")
-        ranges = np.asarray(ranges)
-        return LocalField(index, ranges[:, 0], ranges[:, 1])
 
     @contextmanager
     def _reading(self):
@@ -209,6 +196,21 @@ class LocalGeneration(Storage):
 
     def close(self) -> None:
         self.store.close()
+
+
+def open_passages(generation: Path, records: int) -> LocalField:
+    """The English leg's passage vectors and per-record runs, checked against each other."""
+    path = generation / english.EN_FILE
+    try:
+        index = vectors.read(path)
+        ranges = np.load(generation / english.PASSAGE_RANGES_FILE, mmap_mode="r")
+    except (RuntimeError, OSError, ValueError) as e:
+        raise DamagedIndex(f"{path}: English leg missing or damaged ({str(e).strip()[:160]})") from None
+    if ranges.shape != (records, 2) or int(ranges[:, 1].sum()) != index.ntotal:
+        raise DamagedIndex(f"{path}: {index.ntotal} passages for {ranges.shape[0]} ranges, manifest says "
+                           f"{records} records")
+    ranges = np.asarray(ranges)
+    return LocalField(index, ranges[:, 0], ranges[:, 1])
 
 
 def filters_sql(filters: Filters) -> tuple[str, tuple] | None:
