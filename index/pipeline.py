@@ -25,13 +25,13 @@ from pathlib import Path
 from corpus.ingest import IngestResult, ingest
 from corpus.record import Record
 from index.builder import BuildOptions, BuildReport, Progress, _noop, content_hash, write_generation
-from index.crashpoints import crash_point
-from index.encoders import DEFAULT_MODEL, Encoder, ModelSpec, indexing_encoder
 from index.errors import NothingToIndex
-from index.layout import IndexLayout
-from index.lock import WriterLock
-from index.manifest import IndexError_, Manifest
-from index.store import Store
+from index.models.encoders import DEFAULT_MODEL, Encoder, ModelSpec, indexing_encoder
+from index.storage.crashpoints import crash_point
+from index.storage.layout import IndexLayout
+from index.storage.lock import WriterLock
+from index.storage.manifest import IndexError_, Manifest
+from index.storage.store import Store
 
 
 def sample_sources() -> list[Path]:
@@ -71,7 +71,7 @@ class WriteResult:
 
 def record_tagger() -> Callable[[Record], dict]:
     """Therapy and cancer-type tags of a record, from the bilingual glossary."""
-    from index.glossary import Glossary
+    from index.lexical.glossary import Glossary
 
     glossary = Glossary.load()
     return lambda rec: glossary.tags({lang: rec.text(lang) for lang in rec.langs})
@@ -86,7 +86,7 @@ def index_records(layout: IndexLayout, records: list[Record], encoder: Encoder, 
     The one place that says what an index holds, for `index build`/`update` and for `eval`.
     """
     from index.english import english_writer, settings_for
-    from index.lexical import write_lexical
+    from index.lexical.bm25 import write_lexical
 
     writers = [write_lexical]
     if english is not None:

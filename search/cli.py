@@ -100,7 +100,7 @@ JsonOpt = typer.Option(False, "--json", help="Print JSON for scripts instead of 
 
 
 def _index_dir(index: Path | None) -> Path:
-    from index.layout import default_index_dir
+    from index.storage.layout import default_index_dir
 
     return index if index is not None else default_index_dir()
 
@@ -118,7 +118,7 @@ def _check_choices(fmt: str | None = None, index_type: str | None = None) -> Non
         if fmt not in formats():
             _fail(f"--format {fmt}: choose one of {', '.join(formats())}", exitcodes.USAGE)
     if index_type is not None:
-        from index.vectors import INDEX_TYPES
+        from index.storage.vectors import INDEX_TYPES
 
         if index_type not in INDEX_TYPES:
             _fail(f"--index-type {index_type}: choose one of {', '.join(INDEX_TYPES)}", exitcodes.USAGE)
@@ -300,7 +300,7 @@ def index_check(index: Path | None = IndexOpt, json_out: bool = JsonOpt) -> None
 
     Example: oncosearch index check --index ./myindex
     """
-    from index.check import check_index
+    from index.storage.check import check_index
 
     problems, info = check_index(_index_dir(index))
     if json_out:
@@ -320,7 +320,7 @@ def _tags(category: str, values: list[str] | None) -> tuple[str, ...]:
     """Glossary concept ids for --therapy/--cancer values given as ids or as terms in either language."""
     if not values:
         return ()
-    from index.glossary import Glossary
+    from index.lexical.glossary import Glossary
 
     glossary = Glossary.load()
     ids: list[str] = []

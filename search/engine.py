@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from corpus.record import Record
-from index.encoders import ModelSpec, single_query_process
 from index.errors import ModelMismatch
+from index.models.encoders import ModelSpec, single_query_process
 from index.storage import Filters, Storage, open_generation
 from index.storage.base import PASSAGES
-from index.store import StoredRecord
+from index.storage.store import StoredRecord
 from search.errors import QueryError
 from search.fusion import THREE_LEGS, TWO_LEGS, FusionWeights, fuse
 from search.legs import Leg, LegResult

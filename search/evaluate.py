@@ -115,7 +115,7 @@ def parallel_as_beir(zh: Path, en: Path, direction: str) -> tuple[list, dict[str
 
 
 def eval_root() -> Path:
-    from index.layout import cache_home
+    from index.storage.layout import cache_home
 
     return cache_home() / "eval"
 
@@ -133,12 +133,12 @@ def eval_index(records: list, model: str | None, name: str, progress=None, engli
     import hashlib
 
     from index.builder import content_hash
-    from index.encoders import ModelSpec, indexing_encoder
     from index.fingerprint import build_fingerprint
-    from index.layout import IndexLayout
-    from index.lock import WriterLock
+    from index.models.encoders import ModelSpec, indexing_encoder
     from index.pipeline import english_choice, index_records
-    from index.vectors import FLAT_MAX_BYTES
+    from index.storage.layout import IndexLayout
+    from index.storage.lock import WriterLock
+    from index.storage.vectors import FLAT_MAX_BYTES
 
     spec = ModelSpec.parse(model)
     en_spec = english_choice(english, None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from corpus.text import CJK as _CJK
-from index.tokenize import tokenize
+from index.lexical.tokenize import tokenize
 from search.query import LexicalQuery
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 
 from corpus.text import detect_lang
-from index.tokenize import tokenize
+from index.lexical.tokenize import tokenize
 
 EXPANSION_WEIGHT = 0.5  # glossary terms of the concepts the query names
 GLOSS_WEIGHT = 0.3  # CC-CEDICT senses of a Chinese query's everyday words (noisier)
@@ -36,7 +36,7 @@ class LexicalQuery:
 
 @cache
 def _glossary():
-    from index.glossary import Glossary
+    from index.lexical.glossary import Glossary
 
     return Glossary.load()
 

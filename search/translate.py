@@ -17,8 +17,8 @@ from importlib import resources
 
 from corpus.text import CJK_RUNS as _CJK_RUN
 from corpus.text import to_simplified
-from index.disk_table import build_table, open_table
-from index.tokenize import ZH_STOPWORDS, jieba_tokenizer
+from index.lexical.tokenize import ZH_STOPWORDS, jieba_tokenizer
+from index.storage.disk_table import build_table, open_table
 
 MAX_SENSES = 3
 _LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
@@ -39,7 +39,7 @@ def _cedict_path():
 def cedict() -> Mapping[str, tuple[str, ...]]:
     """Simplified headword → English senses (first few, parentheticals removed).
 
-    Read from a disk table (index/disk_table.py) when one has been built: a query looks up a few
+    Read from a disk table (index/storage/disk_table.py) when one has been built: a query looks up a few
     dozen words, parsing the whole file takes seconds. The first process parses the file, as the
     fallback always does, and writes the table for the next ones.
     """

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from index.manifest import Manifest
-    from index.store import StoredRecord
+    from index.storage.manifest import Manifest
+    from index.storage.store import StoredRecord
 
 DOCS, SENTENCES, PASSAGES = "docs", "sentences", "passages"  # the vector fields an index may hold
 
@@ -86,7 +86,7 @@ class VectorField(ABC):
 
 
 class TermIndex(Protocol):
-    """BM25 over the analysed tokens of every record (index.lexical)."""
+    """BM25 over the analysed tokens of every record (index.lexical.bm25)."""
 
     def scores(self, tokens: list[str], weights: list[float] | None = None) -> np.ndarray: ...
 

@@ -17,16 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-from index import english, store, vectors
+from index import english
 from index.errors import DamagedIndex, NoIndex
-from index.layout import IndexLayout
-from index.manifest import Manifest
+from index.storage import store, vectors
 from index.storage.base import DOCS, PASSAGES, SENTENCES, Filters, SentenceText, Storage, TermIndex, VectorField
-from index.store import Store, StoredRecord
+from index.storage.layout import IndexLayout
+from index.storage.manifest import Manifest
+from index.storage.store import Store, StoredRecord
 
 
 def open_local(root: Path, verify: bool = True) -> LocalGeneration:
-    """The current generation under `root`, verified against its manifest first (index.verify).
+    """The current generation under `root`, verified against its manifest first (index.storage.verify).
 
     Files are verified before FAISS or SQLite touch them, so a damaged file is one clear error,
     never a FAISS crash. If a writer switches generations while this runs (and prunes the one we
@@ -42,7 +43,7 @@ def open_local(root: Path, verify: bool = True) -> LocalGeneration:
                 raise DamagedIndex(f"{layout.current_file} points at {generation.name}, which is missing")
             manifest = Manifest.read(generation)
             if verify:
-                from index.verify import verify_generation
+                from index.storage.verify import verify_generation
 
                 verify_generation(generation, manifest)
             return LocalGeneration(layout, generation, manifest)
@@ -146,7 +147,7 @@ class LocalGeneration(Storage):
 
     @cached_property
     def terms(self) -> TermIndex:
-        from index.lexical import LexicalIndex
+        from index.lexical.bm25 import LexicalIndex
 
         try:
             return LexicalIndex(self.path)

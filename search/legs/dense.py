@@ -32,7 +32,7 @@ class DenseLeg(Leg):
     def encoder(self):
         """The index's model as a query encoder (numpy for USE; loaded on first use)."""
         if self._encoder is None:
-            from index.encoders import query_encoder
+            from index.models.encoders import query_encoder
 
             m = self.storage.manifest
             self._encoder = query_encoder(m.model_id, m.model_path)

@@ -37,9 +37,9 @@ class EnglishLeg(Leg):
     def encoder(self):
         """MiniLM in numpy (no torch), loaded on the first query that uses the leg."""
         if self._encoder is None:
-            from index.encoders import ModelSpec, query_threads
             from index.english import INSTALL_HINT
-            from index.minilm_numpy import MiniLMNumpy
+            from index.models.encoders import ModelSpec, query_threads
+            from index.models.minilm_numpy import MiniLMNumpy
 
             if not Path(self.model_dir).is_dir():
                 raise ModelError(f"the index's English leg was built with {self.model_dir}, which is gone "

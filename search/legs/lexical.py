@@ -28,7 +28,7 @@ class LexicalLeg(Leg):
     name = "lexical"
 
     def __init__(self, storage: Storage):
-        from index.tokenize import use_disk_dictionary  # query path: jieba's dictionary from a disk table
+        from index.lexical.tokenize import use_disk_dictionary  # query path: jieba's dictionary from a disk table
 
         use_disk_dictionary()
         self.storage = storage

@@ -1,7 +1,7 @@
 """The one CJK definition (corpus.text.CJK_CLASS) and the evidence that widening the narrower
 copies it replaced changed nothing on real text.
 
-Before, three places used narrower or different ranges than corpus.text and index.tokenize
+Before, three places used narrower or different ranges than corpus.text and index.lexical.tokenize
 (Unified Ideographs + Extension A + Compatibility Ideographs):
 
 - corpus.text's English sentence split: a sentence may start with ``\\u4e00-\\u9fff`` only;

@@ -122,7 +122,7 @@ def test_empty_query_is_a_usage_error(built_index):
 
 
 def test_other_model_is_refused(built_index, tmp_path):
-    from tests.index.test_models import tiny_sentence_transformer
+    from tests.index.models.test_models import tiny_sentence_transformer
 
     model_dir = tiny_sentence_transformer(tmp_path / "tiny")
     proc = run_cli("search", "CAR-T", "--index", str(built_index), "--model", str(model_dir))

@@ -126,9 +126,9 @@ def test_chinese_query_feeds_the_leg_english_keywords(small_index):
 def test_update_keeps_the_choice_and_no_english_drops_it(small_index, tmp_path):
     import shutil
 
-    from index.check import check_index
     from index.english import EN_FILE
     from index.pipeline import write_index
+    from index.storage.check import check_index
     from search.engine import THREE_LEGS, TWO_LEGS, Searcher
 
     index_dir = tmp_path / "idx"
@@ -148,9 +148,9 @@ def test_update_keeps_the_choice_and_no_english_drops_it(small_index, tmp_path):
 def test_check_reports_a_damaged_english_leg(small_index, tmp_path):
     import shutil
 
-    from index.check import check_index
     from index.english import PASSAGE_RANGES_FILE
-    from index.layout import IndexLayout
+    from index.storage.check import check_index
+    from index.storage.layout import IndexLayout
 
     index_dir = tmp_path / "idx"
     shutil.copytree(small_index[0], index_dir)

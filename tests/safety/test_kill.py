@@ -1,6 +1,6 @@
 """kill -9 at many points of `index build` / `index update`: nothing is ever lost or doubled.
 
-Deterministic kill points come from ONCOSEARCH_CRASH_AT=<stage>:<n> (index/crashpoints.py); a few
+Deterministic kill points come from ONCOSEARCH_CRASH_AT=<stage>:<n> (index/storage/crashpoints.py); a few
 more are timed kills at delays spread over a measured run. After every kill: `index check` passes
 on what is there (or there is no index yet, and `search` says so with exit 1), `search` works, the
 current generation holds exactly the records of the last completed run, and the next run finishes
@@ -92,8 +92,8 @@ def _to_embed(files: list[Path], index: Path) -> int:
 
 def _use_cache(index: Path) -> Path:
     """The USE embedding cache (the English leg's MiniLM vectors have a cache file of their own)."""
-    from index.cache import EmbeddingCache
-    from index.encoders import USE_MODEL_ID
+    from index.models.cache import EmbeddingCache
+    from index.models.encoders import USE_MODEL_ID
 
     path = EmbeddingCache.path_for(index / "cache", USE_MODEL_ID)
     assert path.exists(), sorted(p.name for p in (index / "cache").iterdir())

@@ -1,4 +1,4 @@
-"""index/vectors.py: type choice, memory-mapped flat files, HNSW read fallback, filtered search recall."""
+"""index/storage/vectors.py: type choice, memory-mapped flat files, HNSW read fallback, filtered search recall."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import vectors
+from index.storage import vectors
 
 
 def test_choose_type():

@@ -75,7 +75,7 @@ def isolated(monkeypatch):
 @pytest.fixture(scope="module")
 def current_store(built_index):
     """The store of `built_index`'s current generation, to check what the CLI printed against."""
-    from index.store import Store
+    from index.storage.store import Store
 
     store = Store(built_index / "generations" / (built_index / "CURRENT").read_text().strip() / "store.sqlite")
     yield store
@@ -388,7 +388,7 @@ def copy_of(small, tmp_path: Path) -> Path:
 
 
 def current_ids(index: Path) -> list[str]:
-    from index.store import Store
+    from index.storage.store import Store
 
     store = Store(index / "generations" / (index / "CURRENT").read_text().strip() / "store.sqlite")
     try:
@@ -501,8 +501,8 @@ def test_index_update_with_skipped_records_exits_3(small, tmp_path, lines):
 
 def test_index_update_while_another_writer_holds_the_lock_exits_75(small, tmp_path):
     """EX_TEMPFAIL at once with the default --wait 0, and the index stays as it was."""
-    from index.layout import IndexLayout
-    from index.lock import WriterLock
+    from index.storage.layout import IndexLayout
+    from index.storage.lock import WriterLock
 
     index = copy_of(small, tmp_path)
     with WriterLock(IndexLayout(index).lock_file, wait=0):

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from index.tokenize import tokenize
+from index.lexical.tokenize import tokenize
 from search.query import analyse
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from corpus import read_file
-from index.store import StoredRecord
+from index.storage.store import StoredRecord
 from search.engine import Hit
 from search.render import hits_table, print_json, record_text
 

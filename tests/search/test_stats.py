@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from index.store import Store
+from index.storage.store import Store
 from search.engine import Searcher
 from search.stats import index_stats
 

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from index.glossary import GLOSSARY_PATH, Glossary, build_userdict
-from index.tokenize import USERDICT_PATH, jieba_tokenizer, tokenize
+from index.lexical.glossary import GLOSSARY_PATH, Glossary, build_userdict
+from index.lexical.tokenize import USERDICT_PATH, jieba_tokenizer, tokenize
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_every_pure_cjk_glossary_term_is_one_token(g):
 
 def test_userdict_file_is_up_to_date(g):
     """jieba_userdict.txt is generated from the glossary; regenerate with
-    `python -m index.glossary --write-userdict` after editing the glossary."""
+    `python -m index.lexical.glossary --write-userdict` after editing the glossary."""
     on_disk = [tuple(line.split()) for line in USERDICT_PATH.read_text(encoding="utf-8").splitlines()]
     words = {w for w, _ in on_disk}
     assert set(g.zh_userdict_terms()) <= words

@@ -42,7 +42,7 @@ import Stemmer
 
 from corpus.text import CJK, CJK_RUNS, to_simplified
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 USERDICT_PATH = DATA_DIR / "jieba_userdict.txt"
 
 # ---------------------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def use_disk_dictionary(on: bool = True) -> None:
 
     Loading jieba's prefix dictionary (a ``marshal.load`` of ~600k entries) takes seconds and a
     query looks up a few dozen substrings of it. In this mode the dictionary is a read-only
-    SQLite table (index/disk_table.py) built once from the fully loaded in-memory dictionary, so
+    SQLite table (index/storage/disk_table.py) built once from the fully loaded in-memory dictionary, so
     the segmentation is identical. The process that builds it keeps the in-memory tokenizer. Any
     failure falls back to the in-memory tokenizer. Indexing stays in the default (in-memory) mode:
     millions of look-ups are faster in a dict. A tokenizer already created is kept as it is.
@@ -229,7 +229,7 @@ def new_jieba_tokenizer(user_dictionary: bool = True):
     `user_dictionary` is False, the oncology user dictionary (USERDICT_PATH).
 
     The one place jieba is set up: the shared tokenizer (`jieba_tokenizer`) is made here, and so is
-    the plain one `index.glossary.build_userdict` tunes the user dictionary's frequencies against.
+    the plain one `index.lexical.glossary.build_userdict` tunes the user dictionary's frequencies against.
     """
     tk = _bare_tokenizer()
     tk.initialize()
@@ -266,7 +266,7 @@ def _force_split_words() -> list[str]:
 
 def _write_disk_dictionary(tk) -> bool:
     """Store `tk`'s prefix dictionary (an in-memory tokenizer, user dictionary loaded) as the disk table."""
-    from index.disk_table import build_table
+    from index.storage.disk_table import build_table
 
     try:
         meta = {"total": tk.total, "force_split": _force_split_words()}
@@ -280,7 +280,7 @@ def _disk_tokenizer(build_from=None):
 
     With `build_from` (an in-memory tokenizer) a missing table is written from it first.
     """
-    from index.disk_table import open_table
+    from index.storage.disk_table import open_table
 
     try:
         key = _jieba_table_key()

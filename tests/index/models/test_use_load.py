@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.index.test_models import TEXTS
+from tests.index.models.test_models import TEXTS
 
 
 @pytest.fixture
@@ -16,8 +16,7 @@ def cache_home(tmp_path, monkeypatch):
 
 
 def test_model_cache_gives_identical_vectors(cache_home):
-    from index import use_numpy
-
+    from index.models import use_numpy
     resources = use_numpy.package_resources()
     first = use_numpy.numpy_backend(resources, 1)  # the package's loader; writes the cache entry
     folder = use_numpy._cache_folder(resources)
@@ -26,7 +25,7 @@ def test_model_cache_gives_identical_vectors(cache_home):
     assert isinstance(second.table, np.memmap) and not second.table.flags.writeable
     assert np.array_equal(first.encode(TEXTS), second.encode(TEXTS))
     # the query path: the tokenizer's prefixes looked up in the entry's table, same vectors
-    from index.disk_table import DiskTable
+    from index.storage.disk_table import DiskTable
 
     third = use_numpy.numpy_backend(resources, 1, disk_vocabulary=True)
     assert isinstance(third.sp._prefixes, DiskTable) and isinstance(second.sp._prefixes, dict)
@@ -34,8 +33,7 @@ def test_model_cache_gives_identical_vectors(cache_home):
 
 
 def test_damaged_model_cache_is_rebuilt(cache_home):
-    from index import use_numpy
-
+    from index.models import use_numpy
     resources = use_numpy.package_resources()
     reference = use_numpy.numpy_backend(resources, 1).encode(TEXTS)
     folder = use_numpy._cache_folder(resources)
@@ -46,8 +44,7 @@ def test_damaged_model_cache_is_rebuilt(cache_home):
 
 
 def test_model_cache_can_be_turned_off(cache_home, monkeypatch):
-    from index import use_numpy
-
+    from index.models import use_numpy
     monkeypatch.setenv("ONCOSEARCH_NO_MODEL_CACHE", "1")
     assert use_numpy._cache_folder(use_numpy.package_resources()) is None
     use_numpy.numpy_backend(use_numpy.package_resources(), 1)
@@ -55,7 +52,7 @@ def test_model_cache_can_be_turned_off(cache_home, monkeypatch):
 
 
 def test_query_encoder_defaults_to_one_blas_thread(cache_home, monkeypatch):
-    from index.encoders import UseNumpyEncoder
+    from index.models.encoders import UseNumpyEncoder
 
     monkeypatch.delenv("ONCOSEARCH_QUERY_THREADS", raising=False)
     one = UseNumpyEncoder()

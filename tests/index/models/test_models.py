@@ -32,8 +32,8 @@ def tiny_sentence_transformer(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def use_model():
-    import index.offline  # noqa: F401
-    from index.use_module import use_sentence_transformer
+    import index.models.offline  # noqa: F401
+    from index.models.use_module import use_sentence_transformer
 
     return use_sentence_transformer()
 
@@ -51,12 +51,12 @@ def test_module_matches_package_encoder(use_model):
 def test_query_path_matches_indexing_path(use_model):
     import sys
 
-    from index.encoders import UseNumpyEncoder
+    from index.models.encoders import UseNumpyEncoder
 
     q = UseNumpyEncoder().encode(TEXTS)
     d = use_model.encode(TEXTS, normalize_embeddings=True)
     assert np.allclose(q, d, atol=1e-5)
-    assert "index.use_module" in sys.modules  # (imported by the fixture; the query path itself does not)
+    assert "index.models.use_module" in sys.modules  # (imported by the fixture; the query path itself does not)
 
 
 def test_cross_lingual_space(use_model):
@@ -69,7 +69,7 @@ def test_cross_lingual_space(use_model):
 def test_save_and_load_roundtrip(use_model, tmp_path):
     from sentence_transformers import SentenceTransformer
 
-    from index.encoders import USE_MODEL_ID, ModelSpec
+    from index.models.encoders import USE_MODEL_ID, ModelSpec
 
     use_model.save(str(tmp_path / "use"))
     assert (tmp_path / "use" / "weights.npz").exists() and (tmp_path / "use" / "modules.json").exists()
@@ -82,15 +82,15 @@ def test_query_path_imports_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys; from index.encoders import UseNumpyEncoder; UseNumpyEncoder().encode(['x']); "
+    code = ("import sys; from index.models.encoders import UseNumpyEncoder; UseNumpyEncoder().encode(['x']); "
             "import search.engine; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=Path(__file__).resolve().parents[2], check=True)
+                         cwd=Path(__file__).resolve().parents[3], check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_other_model_directory_gets_its_own_id(tmp_path):
-    from index.encoders import USE_MODEL_ID, ModelError, ModelSpec, SentenceTransformerEncoder
+    from index.models.encoders import USE_MODEL_ID, ModelError, ModelSpec, SentenceTransformerEncoder
 
     spec = ModelSpec.parse(str(tiny_sentence_transformer(tmp_path / "tiny")))
     assert spec.model_id != USE_MODEL_ID and spec.model_id.startswith("st:tiny:")

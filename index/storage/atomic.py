@@ -10,7 +10,7 @@ owner's clean-up recognises (``.tmp-*``, ``CURRENT.tmp.*``).
 - `atomic_write_bytes` / `atomic_write_text`: the same for content already in memory.
 - `write_synced`, `fsync_file`, `fsync_dir`, `fsync_tree`, `replace`: the steps on their own, for
   protocols with work between writing and renaming (a whole generation folder in index/builder.py,
-  CURRENT in index/layout.py, the crash points of index/crashpoints.py between the steps).
+  CURRENT in index/storage/layout.py, the crash points of index/storage/crashpoints.py between the steps).
 
 ``durable=False`` skips the fsyncs: still atomic for readers and for a crash of this process, not
 for a power cut. For caches, where a lost or damaged entry only costs rebuilding it.

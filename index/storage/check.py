@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index import store as store_module
-from index.layout import IndexLayout
-from index.manifest import IndexError_, Manifest, sha256_file
+from index.storage import store as store_module
+from index.storage.layout import IndexLayout
+from index.storage.manifest import IndexError_, Manifest, sha256_file
 
 
 def check_index(index_dir: Path) -> tuple[list[str], dict]:
@@ -99,8 +99,7 @@ def _check_ranges(generation: Path) -> list[str]:
 
 
 def _check_vectors(generation: Path, manifest: Manifest) -> list[str]:
-    from index import vectors
-
+    from index.storage import vectors
     problems = []
     for name, expected in (("docs.faiss", manifest.docs), ("sents.faiss", manifest.sentences)):
         path = generation / name

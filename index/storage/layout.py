@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.atomic import replace, write_synced
+from index.storage.atomic import replace, write_synced
 
 ENV_INDEX = "ONCOSEARCH_INDEX"
 TMP_PREFIX = ".tmp-"  # generations/.tmp-NAME: being written (or left by a crash)
@@ -73,7 +73,7 @@ class IndexLayout:
         A crash before the rename leaves a ``CURRENT.tmp.<pid>`` file (removed by the next writer)
         and the old CURRENT intact; after it, the new one. CURRENT is never half-written.
         """
-        from index.crashpoints import crash_point
+        from index.storage.crashpoints import crash_point
 
         tmp = self.root / f"{CURRENT_TMP_PREFIX}{os.getpid()}"
         write_synced(tmp, f"{generation.name}\n".encode())

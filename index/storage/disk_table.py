@@ -13,7 +13,7 @@ processes never leave a half-written table under the final name, and a file is n
 after the rename (so it is opened ``immutable``). Anything unexpected (cache folder unwritable,
 file missing, unreadable or damaged) makes `open_table` / `build_table` return None and the
 caller loads its dictionary the old way. ``ONCOSEARCH_NO_MODEL_CACHE=1`` turns these tables off,
-as it does the model cache (index/use_numpy.py).
+as it does the model cache (index/models/use_numpy.py).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from index.atomic import atomic_path
+from index.storage.atomic import atomic_path
 
 TABLE_FORMAT = 1
 _TMP_PREFIX = ".tmp-"
@@ -41,7 +41,7 @@ def cache_dir() -> Path | None:
     """The tables folder, or None when ``ONCOSEARCH_NO_MODEL_CACHE`` turns the cache off."""
     if os.environ.get("ONCOSEARCH_NO_MODEL_CACHE"):
         return None
-    from index.layout import cache_home
+    from index.storage.layout import cache_home
 
     return cache_home() / "tables"
 
@@ -181,7 +181,7 @@ def write_table(path: Path, items: Iterable[tuple[str, Any]], meta: dict[str, An
     folder, fsynced, renamed into place. Raises OSError / sqlite3.Error on failure (nothing left behind).
 
     Used for cache tables (`build_table`) and for tables that belong to an index generation
-    (index/lexical.py), which is itself written once and never modified.
+    (index/lexical/bm25.py), which is itself written once and never modified.
     """
     with atomic_path(path, prefix=f"{_TMP_PREFIX}{path.stem}-", suffix=".sqlite") as tmp:
         rows = sorted(items, key=_first)  # key order: the B-tree is appended to, not split all over

@@ -1,0 +1,1 @@
+"""Lexical analysis: jieba + user dictionary and the stemmed English tokenizer, the glossary, BM25."""
