@@ -20,6 +20,20 @@ def _console():
     return Console(soft_wrap=False)
 
 
+ID_WIDTH = 24  # the identifier column's width however narrow the terminal
+
+
+def _ident_width(idents: list[str], rank_width: int, console_width: int) -> int:
+    """Width of the PMID / DOI column: the longest identifier, on one line where the terminal allows
+    (10.1016/j.ejmp.2020.12.011 is 26 characters: one line from 80 columns), but at most half of what
+    the narrow columns leave, so the titles keep the other half."""
+    from rich.cells import cell_len
+
+    longest = max(cell_len(i) for i in idents)
+    fixed = rank_width + len("score") + len("year") + 16  # the other narrow columns, borders and padding
+    return min(longest, max(ID_WIDTH, (console_width - fixed) // 2))
+
+
 def hits_table(query: str | Query, hits: list[Hit], explain: bool = False) -> None:
     """Hits as a table: titles in both languages, the best sentence with the query's terms marked."""
     from rich.markup import escape
@@ -36,11 +50,13 @@ def hits_table(query: str | Query, hits: list[Hit], explain: bool = False) -> No
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("year", no_wrap=True)
-    table.add_column("PMID / DOI", no_wrap=True, max_width=24)
+    idents = [h.record.pmid or h.record.doi or h.record.id for h in hits]
+    width = _ident_width(idents, max(len(str(h.rank)) for h in hits), console.width)
+    # never cut: an identifier is what `oncosearch show` takes; one too long for its line folds onto the next
+    table.add_column("PMID / DOI", min_width=width, max_width=width, overflow="fold")
     table.add_column("title · best sentence", ratio=1)
-    for h in hits:
+    for h, ident in zip(hits, idents, strict=True):
         r = h.record
-        ident = r.pmid or r.doi or r.id
         titles = "\n".join(f"[bold]{escape(r.title[lang])}[/bold]" for lang in ("zh", "en") if r.title.get(lang))
         snippet = rich_markup(h.snippet, q)
         body = f"{titles}\n{snippet}" if titles else snippet
