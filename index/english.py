@@ -29,10 +29,10 @@ import numpy as np
 from corpus.record import Record
 from corpus.text import split_sentences
 from index.chunking import MAX_SENTENCES, Chunk
+from index.errors import ModelError
 from index.models.cache import EmbeddingCache
 from index.models.encoders import ModelSpec
 from index.storage import vectors
-from index.storage.manifest import IndexError_
 
 EN_FILE = "en.faiss"
 PASSAGE_RANGES_FILE = "en_ranges.npy"
@@ -58,7 +58,7 @@ def english_spec(model: str | None = None) -> ModelSpec:
     """The English model to build with: `model` (a directory) or the bundled MiniLM."""
     path = model or default_model_path()
     if not path:
-        raise IndexError_(f"the English leg needs all-MiniLM-L6-v2 ({INSTALL_HINT}); or build without it: --no-english")
+        raise ModelError(f"the English leg needs all-MiniLM-L6-v2 ({INSTALL_HINT}); or build without it: --no-english")
     return ModelSpec.parse(path)
 
 

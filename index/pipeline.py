@@ -25,12 +25,12 @@ from pathlib import Path
 from corpus.ingest import IngestResult, ingest
 from corpus.record import Record
 from index.builder import BuildOptions, BuildReport, Progress, _noop, content_hash, write_generation
-from index.errors import NothingToIndex
+from index.errors import DamagedIndex, NothingToIndex
 from index.models.encoders import DEFAULT_MODEL, Encoder, ModelSpec, indexing_encoder
 from index.storage.crashpoints import crash_point
 from index.storage.layout import IndexLayout
 from index.storage.lock import WriterLock
-from index.storage.manifest import IndexError_, Manifest
+from index.storage.manifest import Manifest
 from index.storage.store import Store
 
 
@@ -168,8 +168,7 @@ def write_index(
         crash_point("lock")
         current = layout.current()
         if update and current is not None and not current.is_dir():
-            raise IndexError_(f"{layout.current_file} points at generation {current.name}, which does not exist; "
-                              "run oncosearch index check, or rebuild with oncosearch index build")
+            raise DamagedIndex(f"{layout.current_file} points at generation {current.name}, which does not exist")
         old_manifest = Manifest.read(current) if update and current else None
         spec = ModelSpec.parse(model if model else (old_manifest.model_path if old_manifest else None))
         en_spec = english_choice(english, old_manifest)  # before reading: a missing model fails fast
@@ -183,8 +182,7 @@ def write_index(
                 finally:
                     store.close()
             except sqlite3.DatabaseError as e:
-                raise IndexError_(f"{path}: cannot read the current records ({e}); run oncosearch index check, "
-                                  "or rebuild with oncosearch index build") from None
+                raise DamagedIndex(f"{path}: cannot read the current records ({e})") from None
             # read = opened and parsed; a file whose every record was skipped (a broken export) counts as unread
             read_files = {f.file for f in result.files if not f.failed and (f.records or not f.skipped)}
             records, counts = _merge_update(old, result.records, read_files, prune)

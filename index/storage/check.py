@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import DamagedIndex
 from index.storage import store as store_module
 from index.storage.layout import IndexLayout
-from index.storage.manifest import IndexError_, Manifest, sha256_file
+from index.storage.manifest import Manifest, sha256_file
 
 
 def check_index(index_dir: Path) -> tuple[list[str], dict]:
@@ -30,7 +31,7 @@ def check_index(index_dir: Path) -> tuple[list[str], dict]:
         return [f"{layout.current_file} points at generation {generation.name}, which does not exist"], {}
     try:
         manifest = Manifest.read(generation)
-    except IndexError_ as e:
+    except DamagedIndex as e:
         return [str(e)], {"generation": generation.name}
     info = {"generation": generation.name, "records": manifest.records, "sentences": manifest.sentences,
             "model_id": manifest.model_id}
@@ -131,6 +132,6 @@ def _check_english(generation: Path, manifest: Manifest) -> list[str]:
         return [f"{generation}: manifest names an English leg but lists no {', '.join(missing)}"]
     try:
         open_passages(generation, manifest.records)
-    except IndexError_ as e:
+    except DamagedIndex as e:
         return [str(e)]
     return []

@@ -14,7 +14,6 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 
 
-IndexError_ = DamagedIndex  # the former name, still used by some modules
 
 
 def sha256_file(path: Path) -> str:
@@ -52,16 +51,16 @@ class Manifest:
         try:
             data = json.loads(path.read_text())
         except FileNotFoundError:
-            raise IndexError_(f"{path}: manifest missing (not an oncosearch index generation)") from None
+            raise DamagedIndex(f"{path}: manifest missing (not an oncosearch index generation)") from None
         except (OSError, ValueError) as e:
-            raise IndexError_(f"{path}: unreadable manifest: {e}") from None
+            raise DamagedIndex(f"{path}: unreadable manifest: {e}") from None
         if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
             found = data.get("format_version") if isinstance(data, dict) else None
-            raise IndexError_(f"{path}: index format {found}, this oncosearch reads format {FORMAT_VERSION}; rebuild it")
+            raise DamagedIndex(f"{path}: index format {found}, this oncosearch reads format {FORMAT_VERSION}; rebuild it")
         try:
             return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
         except TypeError as e:
-            raise IndexError_(f"{path}: manifest fields wrong: {e}") from None
+            raise DamagedIndex(f"{path}: manifest fields wrong: {e}") from None
 
     def record_files(self, generation: Path, names: list[str]) -> None:
         self.files = {n: {"sha256": sha256_file(generation / n), "size": (generation / n).stat().st_size} for n in names}

@@ -19,8 +19,9 @@ import json
 import os
 from pathlib import Path
 
+from index.errors import DamagedIndex
 from index.storage.atomic import atomic_write_text
-from index.storage.manifest import IndexError_, Manifest, sha256_file
+from index.storage.manifest import Manifest, sha256_file
 
 
 def memo_dir() -> Path:
@@ -57,7 +58,7 @@ def _save(generation: Path, files: dict[str, list[int]]) -> None:
 
 
 def verify_generation(generation: Path, manifest: Manifest) -> None:
-    """Raise IndexError_ naming the first file that is missing, resized or changed since the build."""
+    """Raise DamagedIndex naming the first file that is missing, resized or changed since the build."""
     memo = _load(generation).get("files", {})
     verified: dict[str, list[int]] = {}
     for name, meta in sorted(manifest.files.items()):
@@ -65,14 +66,13 @@ def verify_generation(generation: Path, manifest: Manifest) -> None:
         try:
             st = path.stat()
         except FileNotFoundError:
-            raise IndexError_(f"{path}: missing; run oncosearch index check") from None
+            raise DamagedIndex(f"{path}: missing") from None
         if st.st_size != meta.get("size"):
-            raise IndexError_(f"{path}: {st.st_size} bytes, the manifest says {meta.get('size')} (truncated or "
-                              "replaced); run oncosearch index check") from None
+            raise DamagedIndex(f"{path}: {st.st_size} bytes, the manifest says {meta.get('size')} (truncated or "
+                               "replaced)") from None
         stamp = _stamp(st)
         if memo.get(name) != stamp and sha256_file(path) != meta.get("sha256"):
-            raise IndexError_(f"{path}: contents differ from the manifest's checksum (damaged or changed); run "
-                              "oncosearch index check")
+            raise DamagedIndex(f"{path}: contents differ from the manifest's checksum (damaged or changed)")
         verified[name] = stamp
     if verified != memo:
         _save(generation, verified)
