@@ -27,6 +27,7 @@ the command line and the date. This file imports only the standard library at mo
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import importlib.util
 import json
@@ -48,6 +49,7 @@ K = 10
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+@functools.cache
 def _bench_run():
     """bench/run.py of this checkout (stdlib only at module level): Runner, load_queries, machine_info..."""
     spec = importlib.util.spec_from_file_location("oncosearch_bench_run", HERE / "run.py")
@@ -57,13 +59,8 @@ def _bench_run():
 
 
 def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    pos = (len(s) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+    """bench/run.py's percentile, NaN for no values."""
+    return _bench_run().pct(values, q) if values else float("nan")
 
 
 def _ids_digest(ids: list) -> str:

@@ -27,6 +27,15 @@ class LegResult:
     views: dict[int, tuple[float, ...]] = field(default_factory=dict)
     coverage: float = 1.0
 
+    @classmethod
+    def of(cls, rows: np.ndarray, scores: np.ndarray, *views: np.ndarray) -> LegResult:
+        """From parallel arrays: rowids, their scores, and each view's values."""
+        out, parts = {}, {}
+        for rid, score, *vs in zip(rows, scores, *views, strict=True):
+            out[int(rid)] = float(score)
+            parts[int(rid)] = tuple(float(v) for v in vs)
+        return cls(out, parts)
+
 
 class Leg(ABC):
     """A ranking leg over one opened index (`index.storage.Storage`)."""

@@ -55,12 +55,7 @@ class DenseLeg(Leg):
         doc = self.docs.best(ids, qv)
         sent = self.sentences.best(ids, qv)
         sent = np.where(self.sentences.counts(ids) > 0, sent, doc)  # a record without sentences scores on its doc
-        dense = self.doc_weight * doc + (1 - self.doc_weight) * sent
-        scores, views = {}, {}
-        for rid, a, b, c in zip(ids, dense, doc, sent, strict=True):
-            scores[int(rid)] = float(a)
-            views[int(rid)] = (float(b), float(c))
-        return LegResult(scores, views)
+        return LegResult.of(ids, self.doc_weight * doc + (1 - self.doc_weight) * sent, doc, sent)
 
     def snippet(self, row: int, qv: np.ndarray, record: Record) -> tuple[str, str]:
         """The record's abstract sentence closest to the query (titles are shown apart), and its language."""

@@ -66,9 +66,4 @@ class EnglishLeg(Leg):
             return LegResult({})
         best = self.passages.best(ids, ev)
         lead = self.passages.first(ids, ev)
-        score = self.lead_weight * lead + (1 - self.lead_weight) * best
-        scores, views = {}, {}
-        for rid, a, b, c in zip(ids, score, lead, best, strict=True):
-            scores[int(rid)] = float(a)
-            views[int(rid)] = (float(b), float(c))
-        return LegResult(scores, views)
+        return LegResult.of(ids, self.lead_weight * lead + (1 - self.lead_weight) * best, lead, best)
