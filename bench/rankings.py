@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,12 +41,11 @@ def dump(out: Path, sets: list[str], modes: list[str], shared: Path, k: int) -> 
     from corpus.readers import read_file
     from search.engine import Searcher
 
-    code = Path(ev.__file__).resolve().parents[1]
-    def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(code), *args], capture_output=True, text=True).stdout.strip()
+    sys.path.insert(0, str(ROOT))
+    from bench.run import git_state
 
-    result: dict = {"code": str(code), "commit": git("rev-parse", "HEAD"), "clean": not git("status", "--porcelain"),
-                    "k": k, "sets": {}}
+    code = Path(ev.__file__).resolve().parents[1]
+    result: dict = {"code": str(code), **git_state(code), "k": k, "sets": {}}
     for name in sets:
         folder, queries_file, plus = SETS[name]
         folder = shared / folder

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import load_queries  # noqa: E402
+from bench.run import git_state, load_queries  # noqa: E402
 from search.engine import Searcher  # noqa: E402
 from search.fusion import fuse  # noqa: E402
 
@@ -81,12 +80,8 @@ def main() -> int:
     for name, row in rows.items():
         print(f"  {name:22s} {row['median_ms']:7.1f} {row['p90_ms']:7.1f}")
     if a.json:
-        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
-        dirty = bool(subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True,
-                                    text=True).stdout.strip())
         a.json.write_text(json.dumps({"index": str(a.index), "records": searcher.storage.records, "mode": a.mode,
-                                      "queries": len(queries), "commit": commit.strip(), "dirty": dirty,
-                                      "stages": rows}, indent=1))
+                                      "queries": len(queries), **git_state(ROOT), "stages": rows}, indent=1))
     return 0
 
 
