@@ -35,10 +35,15 @@ def run_json(*args: str, env: dict | None = None) -> dict:
     return json.loads(proc.stdout)
 
 
+def pytest_sessionstart(session) -> None:
+    """Without ../shared the whole run stops at once with one line: no test skips quietly."""
+    if not SHARED.is_dir():
+        pytest.exit(f"../shared not found at {SHARED}: the tests read real data from it (CI lays it beside the "
+                    "clone; a developer checks it out beside the repository)", returncode=1)
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"../shared not found at {SHARED}: the tests read real data from it")
     return SHARED
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from corpus.readers import read_file
 from tests.corpus.conftest import SHARED
 
 BASELINE = SHARED / "corpus" / "pubmed20n0014.xml.gz"
 
 
-@pytest.mark.skipif(not BASELINE.is_file(), reason="shared corpus not present")
 def test_pubmed_baseline_accounted_for() -> None:
     result = read_file(BASELINE)  # ~10 s since the clean/squash fast paths
     assert result.format == "pubmed-xml" and not result.failed

