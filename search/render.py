@@ -20,6 +20,7 @@ def _console():
     return Console(soft_wrap=False)
 
 
+ID_HEADER = "PMID / DOI"
 ID_WIDTH = 24  # the identifier column's width however narrow the terminal
 
 
@@ -29,7 +30,7 @@ def _ident_width(idents: list[str], rank_width: int, console_width: int) -> int:
     the narrow columns leave, so the titles keep the other half."""
     from rich.cells import cell_len
 
-    longest = max(cell_len(i) for i in idents)
+    longest = max(cell_len(i) for i in [ID_HEADER, *idents])
     fixed = rank_width + len("score") + len("year") + 16  # the other narrow columns, borders and padding
     return min(longest, max(ID_WIDTH, (console_width - fixed) // 2))
 
@@ -53,7 +54,7 @@ def hits_table(query: str | Query, hits: list[Hit], explain: bool = False) -> No
     idents = [h.record.pmid or h.record.doi or h.record.id for h in hits]
     width = _ident_width(idents, max(len(str(h.rank)) for h in hits), console.width)
     # never cut: an identifier is what `oncosearch show` takes; one too long for its line folds onto the next
-    table.add_column("PMID / DOI", min_width=width, max_width=width, overflow="fold")
+    table.add_column(ID_HEADER, min_width=width, max_width=width, overflow="fold")
     table.add_column("title · best sentence", ratio=1)
     for h, ident in zip(hits, idents, strict=True):
         r = h.record

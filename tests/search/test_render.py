@@ -72,6 +72,21 @@ def test_a_long_doi_is_shown_whole(capsys, medline):
     assert rec.doi in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("columns", [80, 100, 150])
+def test_identifiers_and_header_are_whole_on_common_terminal_widths(capsys, monkeypatch, medline, columns):
+    """A 26- or 33-character DOI stays on one line (pasteable), next to a PMID, from 80 columns; the header too."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    recs = [replace(medline[1], pmid=None), medline[0], replace(medline[2], pmid=None)]
+    hits_table("dosimetry", make_hits(recs, ["In vivo dosimetry was performed."] * 3))
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= columns
+    assert "PMID / DOI" in out and medline[0].pmid in out and recs[0].doi in out
+    if columns >= 100:
+        assert recs[2].doi in out
+    else:  # no room for 33 characters beside the titles: folded onto the next line, never cut
+        assert "…" not in out and recs[2].doi not in out and recs[2].doi[:24] in out
+
+
 def test_square_brackets_in_titles_and_snippets_are_printed_literally(capsys, medline):
     # MEDLINE brackets titles translated from another language: "[Title]."
     rec = replace(medline[0], title={"en": "[Switching of hormone therapies in breast cancer women] [bold]"})
