@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,24 +17,27 @@ class LegResult:
 
     scores: rowid -> the leg's score, for every candidate the leg can score (a leg may lack
       some, e.g. the English leg has nothing for a record without English text);
-    views: rowid -> the parts the score is made of (e.g. whole-abstract and best-sentence cosines),
-      for tuning and diagnosis;
     coverage: how much of the query the leg could read (0..1; the lexical leg's vocabulary
-      coverage, 1 for the dense legs), which fusion uses to trust it less.
+      coverage, 1 for the dense legs), which fusion uses to trust it less;
+    views (property): rowid -> the parts the score is made of (e.g. whole-abstract and
+      best-sentence cosines), for tuning and diagnosis; built only when asked for.
     """
 
     scores: dict[int, float]
-    views: dict[int, tuple[float, ...]] = field(default_factory=dict)
     coverage: float = 1.0
+    parts: tuple[np.ndarray, ...] = ()  # rowids, then each view's values (parallel arrays)
 
     @classmethod
     def of(cls, rows: np.ndarray, scores: np.ndarray, *views: np.ndarray) -> LegResult:
         """From parallel arrays: rowids, their scores, and each view's values."""
-        out, parts = {}, {}
-        for rid, score, *vs in zip(rows, scores, *views, strict=True):
-            out[int(rid)] = float(score)
-            parts[int(rid)] = tuple(float(v) for v in vs)
-        return cls(out, parts)
+        return cls(dict(zip(rows.tolist(), scores.tolist(), strict=True)), parts=(rows, *views))
+
+    @property
+    def views(self) -> dict[int, tuple[float, ...]]:
+        if not self.parts:
+            return {}
+        rows, *views = self.parts
+        return dict(zip(rows.tolist(), zip(*(v.tolist() for v in views), strict=True), strict=True))
 
 
 class Leg(ABC):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.storage import Storage
-from search.legs.base import Leg, LegResult
+from search.legs.base import Leg, LegResult, row_array
 from search.query import Query
 
 CANDIDATES = 100  # BM25's own candidates per query (at least k)
@@ -52,4 +52,5 @@ class LexicalLeg(Leg):
         return {int(i) for i in top if np.isfinite(lex[i]) and lex[i] > 0}
 
     def scores(self, state: LexicalState, rows: set[int]) -> LegResult:
-        return LegResult({rid: float(state.scores[rid]) for rid in rows}, coverage=state.coverage)
+        ids = row_array(rows)
+        return LegResult(dict(zip(ids.tolist(), state.scores[ids].tolist(), strict=True)), coverage=state.coverage)
