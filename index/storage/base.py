@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
@@ -47,9 +47,11 @@ class Filters:
         return self == Filters()
 
 
-@dataclass(frozen=True)
-class SentenceText:
-    """One abstract sentence of a record: its place in the record's sentence run, language and text."""
+class SentenceText(NamedTuple):
+    """One abstract sentence of a record: its place in the record's sentence run, language and text.
+
+    A named tuple, not a dataclass: a page of hits reads a few hundred of them per query.
+    """
 
     offset: int  # index within the record's run of the sentence field
     lang: str

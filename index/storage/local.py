@@ -170,10 +170,12 @@ class LocalGeneration(Storage):
             return self.store.find(key)
 
     def sentences(self, row: int) -> list[SentenceText]:
-        _, _, _, start, count = self._ranges[row]
-        with self._reading():
-            rows = self.store.sentences_in(int(start), int(count))
-        return [SentenceText(vid - int(start), lang, text) for vid, lang, position, text in rows if position > 0]
+        start, count = int(self._ranges[row, 3]), int(self._ranges[row, 4])
+        try:  # (not `_reading`: this runs for every hit of every query)
+            rows = self.store.sentences_in(start, count)
+        except sqlite3.DatabaseError as e:
+            raise DamagedIndex(f"{self.store.path}: {e}") from None
+        return [SentenceText(vid - start, lang, text) for vid, lang, position, text in rows if position > 0]
 
     def iter_records(self) -> Iterator[StoredRecord]:
         with self._reading():
