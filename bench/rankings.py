@@ -2,7 +2,7 @@
 """Dump every evaluation query's ranked ids (and scores) per set and mode, for an exact before/after diff.
 
     python bench/rankings.py dump OUT.json [--sets ...] [--modes ...]
-    python bench/rankings.py diff A.json B.json
+    python bench/rankings.py diff A.json B.json [--json SUMMARY.json]
 
 Runs through the same code as `oncosearch eval` (its evaluation indexes, `Searcher.search`), so a
 change to the query path can show that no ranking moved: `diff` counts, per set and mode, the
@@ -79,9 +79,10 @@ def dump(out: Path, sets: list[str], modes: list[str], shared: Path, k: int) -> 
         out.write_text(json.dumps(result, ensure_ascii=False))
 
 
-def diff(a: Path, b: Path) -> int:
+def diff(a: Path, b: Path, out: Path | None = None) -> int:
     A, B = json.loads(a.read_text()), json.loads(b.read_text())
     bad = 0
+    rows = {}
     for key in sorted(A["sets"].keys() | B["sets"].keys()):
         ra, rb = A["sets"].get(key), B["sets"].get(key)
         if ra is None or rb is None:
@@ -96,7 +97,13 @@ def diff(a: Path, b: Path) -> int:
             for (_, sa), (_, sb) in zip(ra.get(qid, []), rb.get(qid, []), strict=False):
                 worst = max(worst, abs(sa - sb))
         print(f"{key:32s} queries {len(ra):4d}  rankings changed {moved:3d}  max |score change| {worst:.2e}")
+        rows[key] = {"queries": len(ra), "rankings_changed": moved, "max_score_change": worst}
         bad += moved
+    if out is not None:
+        sides = {name: {k: d.get(k) for k in ("code", "commit", "clean", "k")} for name, d in (("a", A), ("b", B))}
+        out.write_text(json.dumps({"a": sides["a"], "b": sides["b"], "sets": rows,
+                                   "rankings_compared": sum(r["queries"] for r in rows.values()),
+                                   "rankings_changed": bad}, indent=1))
     return 1 if bad else 0
 
 
@@ -112,11 +119,12 @@ def main() -> int:
     f = sub.add_parser("diff")
     f.add_argument("a", type=Path)
     f.add_argument("b", type=Path)
+    f.add_argument("--json", type=Path, help="also write the summary here")
     a = ap.parse_args()
     if a.cmd == "dump":
         dump(a.out, a.sets.split(","), a.modes.split(","), a.shared, a.k)
         return 0
-    return diff(a.a, a.b)
+    return diff(a.a, a.b, a.json)
 
 
 if __name__ == "__main__":
