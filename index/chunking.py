@@ -2,8 +2,8 @@
 
 A whole-abstract vector gives the document-level score; sentence vectors give the snippet
 (the best sentence) and a sentence-level score. Both are kept because each wins on different
-corpora (see BENCHMARKS.md): whole abstracts once many distractors share the topic, sentences
-when an abstract is padded with generic methods text.
+corpora (an earlier session's grid, in no committed file: bench/NOTES.md): whole abstracts once
+many distractors share the topic, sentences when an abstract is padded with generic methods text.
 """
 
 from __future__ import annotations

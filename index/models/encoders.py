@@ -44,8 +44,9 @@ def query_threads() -> int:
 
     A query is a few dozen tokens: its matrix products are far too small to split across
     threads, and on a busy machine a second BLAS thread waiting for a core costs more than the
-    product itself (bench/out/BENCHMARKS.quick.md: about 8 ms with one thread against 160 ms
-    with two, per query, on two contended cores).
+    product itself (bench/out/AB.quick.md, a change that also added the USE model cache, on two
+    contended cores: query encoding p50 3.2-3.7 ms with one thread against 10.9-15.7 ms before,
+    p95 4.1-5.4 ms against 41-208 ms).
     """
     return int(os.environ.get("ONCOSEARCH_QUERY_THREADS") or 1)
 

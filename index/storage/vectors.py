@@ -1,10 +1,10 @@
 """FAISS indexes over L2-normalised vectors (inner product = cosine).
 
 Flat (exact) while a scan reads under `FLAT_MAX_BYTES` of vectors; HNSW above. A flat search
-streams the whole matrix through memory once per query (measured here: ~11 GB/s on one core, so
-the 448 MB of a 20k-abstract sentence index cost 40 ms a query, more than the whole warm-query
-target); HNSW reads a few thousand rows instead. The threshold is in bytes, not vectors, because
-the cost is: 32k USE vectors (512-d) and 44k MiniLM ones (384-d) take the same time to scan.
+streams the whole matrix through memory once per query (bench/out/results-faiss-real.json: 88 ms
+p50 for the 301k sentence vectors of a 50k-abstract index, against 0.99 ms for HNSW); HNSW reads
+a few thousand rows instead. The threshold is in bytes, not vectors, because the cost is: 32k
+USE vectors (512-d) and 44k MiniLM ones (384-d) take the same time to scan.
 
 Flat files are memory-mapped on open, so a cold query does not read the whole matrix.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-FLAT_MAX_BYTES = 64 * 2**20  # a flat scan of 64 MiB: ~6 ms on one core of the benchmark machine
+FLAT_MAX_BYTES = 64 * 2**20  # 32k USE or 44k MiniLM vectors
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
@@ -55,9 +55,9 @@ def read(path: Path, mmap: bool = True) -> faiss.Index:
     """The index at `path`; with `mmap`, its vectors memory-mapped (flat codes, HNSW storage).
 
     IO_FLAG_MMAP_IFC, not IO_FLAG_MMAP: in FAISS 1.15 the latter still reads a flat index's
-    vectors into memory (measured: 0.30 s for the 412 MB sentence index of 20k abstracts,
-    against 0.0001 s mapped), so a cold search paid for reading every vector before its first
-    answer, and HNSW, which touches a few thousand rows a query, paid the same.
+    vectors into memory (412 MB for the sentence index of 20k abstracts), so a cold search paid
+    for reading every vector before its first answer, and HNSW, which touches a few thousand rows
+    a query, paid the same.
     """
     flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
     try:

@@ -16,7 +16,7 @@ from index.storage.base import DOCS, SENTENCES
 from search.legs.base import Leg, LegResult, row_array
 from search.query import Query
 
-DOC_WEIGHT = 0.4  # share of the whole-abstract cosine in the dense score (rest: best sentence); bench/tune.py
+DOC_WEIGHT = 0.4  # share of the whole-abstract cosine in the dense score (rest: best sentence); see bench/NOTES.md
 
 
 class DenseLeg(Leg):
