@@ -7,12 +7,14 @@ evaluation indexes of `oncosearch eval`, the benchmark's) key on this fingerprin
 any of them builds a fresh index instead of measuring code that no longer exists. Embeddings stay
 cached by text, so such a rebuild re-embeds only text that changed.
 
-The list is by module name and resolved at run time: a module that moves or disappears fails
+Comments and docstrings are left out (they change no index); everything else in a listed module
+counts. The list is by module name and resolved at run time: a module that moves or disappears fails
 loudly (tests/index/test_fingerprint.py) rather than silently leaving the fingerprint blind.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 from functools import cache
@@ -44,12 +46,25 @@ def shaping_files() -> list[Path]:
     return files + sorted(p for p in DATA_DIR.iterdir() if p.is_file())
 
 
+def code_of(path: Path) -> bytes:
+    """A module's code without its comments and docstrings (which change no index); a data file's bytes."""
+    if path.suffix != ".py":
+        return path.read_bytes()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree).encode()
+
+
 @cache
 def build_fingerprint() -> str:
-    """Hex digest over the shaping modules' and data files' names and bytes."""
+    """Hex digest over the shaping modules' code and the data files' bytes, with their names."""
     h = hashlib.sha256()
     root = Path(__file__).resolve().parents[1]
     for path in shaping_files():
         h.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode() + b"\0")
-        h.update(path.read_bytes())
+        h.update(code_of(path))
     return h.hexdigest()[:16]

@@ -21,6 +21,18 @@ def test_every_listed_module_exists_and_the_data_is_included():
     assert build_fingerprint() == build_fingerprint()
 
 
+def test_comments_and_docstrings_do_not_count_code_does(tmp_path):
+    from index.fingerprint import code_of
+
+    src = tmp_path / "m.py"
+    src.write_text('"""Doc."""\nX = 1  # one\n\n\ndef f():\n    """Why."""\n    return X\n')
+    base = code_of(src)
+    src.write_text('"""Another doc."""\nX = 1  # a different comment\n\n\ndef f():\n    return X\n')
+    assert code_of(src) == base
+    src.write_text('"""Doc."""\nX = 2\n\n\ndef f():\n    return X\n')
+    assert code_of(src) != base
+
+
 def _eval(tree: Path, folder: Path, cache: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree), "XDG_CACHE_HOME": str(cache)}
     proc = subprocess.run([sys.executable, "-m", "search.cli", "eval", str(folder), "--mode", "dense", "--json"],
