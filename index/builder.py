@@ -74,12 +74,12 @@ def content_hash(record: Record) -> str:
     return hashlib.blake2b(json.dumps(d, sort_keys=True, ensure_ascii=False).encode(), digest_size=16).hexdigest()
 
 
-def _noop(stage: str, done: int, total: int) -> None:
+def no_progress(stage: str, done: int, total: int) -> None:
     pass
 
 
 def embed_chunks(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache, batch_size: int,
-                 progress: Progress = _noop, stage: str = "embed") -> tuple[dict[str, np.ndarray], int, int]:
+                 progress: Progress = no_progress, stage: str = "embed") -> tuple[dict[str, np.ndarray], int, int]:
     """Vectors for every distinct chunk text: from the cache, else encoded (longest first) and cached.
 
     Used for USE chunks ("embed") and for the English leg's passages ("embed-en", index/english.py).
@@ -178,7 +178,7 @@ def write_generation(
     options: BuildOptions | None = None,
     tagger: Callable[[Record], dict] | None = None,
     extra_writers: Iterable[Callable[[Path, list[Record]], list[str]]] = (),
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
     cache_dir: Path | None = None,
     settings: dict | None = None,
 ) -> BuildReport:

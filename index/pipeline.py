@@ -24,7 +24,7 @@ from pathlib import Path
 
 from corpus.ingest import IngestResult, ingest
 from corpus.record import Record
-from index.builder import BuildOptions, BuildReport, Progress, _noop, content_hash, write_generation
+from index.builder import BuildOptions, BuildReport, Progress, no_progress, content_hash, write_generation
 from index.errors import DamagedIndex, NothingToIndex
 from index.models.encoders import DEFAULT_MODEL, Encoder, ModelSpec, indexing_encoder
 from index.storage.crashpoints import crash_point
@@ -78,7 +78,7 @@ def record_tagger() -> Callable[[Record], dict]:
 
 
 def index_records(layout: IndexLayout, records: list[Record], encoder: Encoder, spec: ModelSpec,
-                  options: BuildOptions | None = None, progress: Progress = _noop,
+                  options: BuildOptions | None = None, progress: Progress = no_progress,
                   cache_dir: Path | None = None, english: ModelSpec | None = None) -> BuildReport:
     """Write a complete generation of `records`: vectors, store, BM25, glossary tags and, with
     `english` (the MiniLM model), the English passage leg.
@@ -158,7 +158,7 @@ def _merge_update(old: list[Record], new: list[Record], read_files: set[str], pr
 def write_index(
     index_dir: Path, sources: list[str | Path], *, update: bool = False, prune: bool = False,
     model: str | None = None, fmt: str | None = None, strict: bool = False, index_type: str = "auto",
-    wait: float = 0.0, progress: Progress = _noop, on_file=None, english: bool | None = None,
+    wait: float = 0.0, progress: Progress = no_progress, on_file=None, english: bool | None = None,
 ) -> WriteResult:
     """Read sources and write a new generation under the writer lock (raises LockBusy when held)."""
     start = time.perf_counter()
