@@ -24,7 +24,7 @@ from pathlib import Path
 
 from corpus.ingest import IngestResult, ingest
 from corpus.record import Record
-from index.builder import BuildOptions, BuildReport, Progress, no_progress, content_hash, write_generation
+from index.builder import BuildOptions, BuildReport, Progress, content_hash, no_progress, write_generation
 from index.errors import DamagedIndex, NothingToIndex
 from index.models.encoders import DEFAULT_MODEL, Encoder, ModelSpec, indexing_encoder
 from index.storage.crashpoints import crash_point
