@@ -341,6 +341,8 @@ def _tags(category: str, values: list[str] | None) -> tuple[str, ...]:
 def search(
     query: str = typer.Argument(..., help="Your question or keywords, in Chinese or English."),
     k: int = typer.Option(10, "-k", "--top", min=1, max=1000, help="Number of results."),
+    offset: int = typer.Option(0, "--offset", min=0, max=999, help="Skip this many results (the next page: "
+                               "--offset 10 with -k 10); pages are slices of one ranking."),
     lang: str = typer.Option("any", "--lang", help="Only records with text in this language: zh, en or any."),
     year_from: int | None = typer.Option(None, "--year-from", help="Only records published in or after this year."),
     year_to: int | None = typer.Option(None, "--year-to", help="Only records published in or before this year."),
@@ -374,6 +376,8 @@ def search(
       oncosearch search "cytokine release syndrome" --therapy car-t --cancer lymphoma
 
       oncosearch search "tisagenlecleucel" --mode lexical --explain
+
+      oncosearch search "肿瘤浸润淋巴细胞" -k 10 --offset 10      # the second page
     """
     from search.engine import LANGS, MODES, Filters
 
@@ -388,7 +392,7 @@ def search(
     filters = Filters(lang=lang, year_from=year_from, year_to=year_to, journal=journal, pub_type=pub_type,
                       therapy=_tags("therapy", therapy), cancer=_tags("cancer", cancer))
     q = searcher.query(query)
-    hits = searcher.search(q, k=k, filters=filters, mode=mode)
+    hits = searcher.search(q, k=k, filters=filters, mode=mode, offset=offset)
     if json_out:
         from search.render import print_json
 

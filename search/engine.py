@@ -41,6 +41,8 @@ __all__ = ["DOC_WEIGHT", "LANGS", "MODES", "Evidence", "Filters", "Hit", "Search
 
 LANGS = ("any", "zh", "en")
 MODES = ("hybrid", "dense", "lexical", "english")  # hybrid fuses the legs; the others are one leg alone
+DEPTH_TIERS = (20, 50, 100, 200, 500, 1000)  # candidate pools are sized for one of these depths
+MAX_DEPTH = DEPTH_TIERS[-1]
 
 
 @dataclass
@@ -126,11 +128,16 @@ class Searcher:
         return [mode]
 
     def search(self, query: str | Query, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
-               snippets: bool = True) -> list[Hit]:
-        """Top-k records for `query`. mode: hybrid (default), dense (USE), lexical (BM25) or english (MiniLM).
+               snippets: bool = True, offset: int = 0) -> list[Hit]:
+        """Results offset+1 .. offset+k for `query`. mode: hybrid (default), dense (USE), lexical
+        (BM25) or english (MiniLM).
 
+        Pages are slices of one ranking: the legs' candidate pools are sized by `page_depth`, so
+        every page that ends within the same depth tier is ranked from the same pool.
         snippets=False skips picking each hit's best sentence (evaluation needs ranks only).
         """
+        if offset < 0 or offset + k > MAX_DEPTH:
+            raise QueryError(f"offset {offset} + k {k}: results are ranked to depth {MAX_DEPTH} at most")
         q = self.query(query)
         if not q.text:
             raise QueryError("empty query: type some words")
@@ -138,10 +145,10 @@ class Searcher:
         allowed = self.storage.allowed(filters)
         if allowed is not None and len(allowed) == 0:
             return []
-        evidence = self.evidence(q, k, allowed, mode)
+        evidence = self.evidence(q, page_depth(offset + k), allowed, mode)
         final = self.rank(evidence, mode)
-        top = sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return self._hits(top, evidence, snippets)
+        top = sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[offset:offset + k]
+        return self._hits(top, evidence, snippets, first_rank=offset + 1)
 
     def evidence(self, query: Query, k: int = 10, allowed: np.ndarray | None = None, mode: str = "hybrid"
                  ) -> Evidence:
@@ -175,12 +182,13 @@ class Searcher:
         result = evidence.results.get(mode)
         return result.scores if result is not None else {}
 
-    def _hits(self, top: list[tuple[int, float]], evidence: Evidence, snippets: bool = True) -> list[Hit]:
+    def _hits(self, top: list[tuple[int, float]], evidence: Evidence, snippets: bool = True,
+              first_rank: int = 1) -> list[Hit]:
         explain = {name: _ranks(r.scores) for name, r in evidence.results.items() if r.scores or name == "dense"}
         records = self.storage.get([rid for rid, _ in top])
         qv = evidence.states["dense"]
         hits = []
-        for rank, (rowid, score) in enumerate(top, 1):
+        for rank, (rowid, score) in enumerate(top, first_rank):
             stored: StoredRecord = records[rowid]
             snippet, lang = self.dense.snippet(rowid, qv, stored.record) if snippets else ("", "")
             legs = {leg: {"rank": v[rowid][0], "score": round(float(v[rowid][1]), 4)}
@@ -191,6 +199,12 @@ class Searcher:
     def get(self, key: str) -> StoredRecord | None:
         """A record by id, PMID or DOI."""
         return self.storage.find(key)
+
+
+def page_depth(depth: int) -> int:
+    """The depth the legs' candidate pools are sized for: `depth` rounded up to a tier, so that
+    consecutive pages (offset 0, 10, 20, ...) are cut from the same ranking."""
+    return next((tier for tier in DEPTH_TIERS if tier >= depth), MAX_DEPTH)
 
 
 def _ranks(scores: dict[int, float]) -> dict[int, tuple[int, float]]:

@@ -41,6 +41,10 @@ class Filters:
     pub_type: str | None = None  # case-insensitive substring of a publication type ("Review", "Clinical Trial")
     therapy: tuple[str, ...] = ()  # glossary concept ids (any of them), e.g. ("car-t",)
     cancer: tuple[str, ...] = ()
+    has_abstract: bool | None = None  # True: only records with an abstract; False: only title-only records
+    author: str | None = None  # case-insensitive substring of one author's name
+    pmid: str | None = None  # exact PMID
+    doi: str | None = None  # exact DOI (case-insensitive, resolver prefix dropped)
 
     @property
     def empty(self) -> bool:

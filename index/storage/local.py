@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.record import normalise_doi
 from index import english
 from index.errors import DamagedIndex, NoIndex
 from index.storage import store, vectors
@@ -241,6 +242,18 @@ def filters_sql(filters: Filters) -> tuple[str, tuple] | None:
     if filters.year_to is not None:
         where.append("year <= ?")
         args.append(filters.year_to)
+    if filters.has_abstract is not None:
+        has = "(abstract_zh IS NOT NULL OR abstract_en IS NOT NULL)"
+        where.append(has if filters.has_abstract else f"NOT {has}")
+    if filters.author:
+        where.append("EXISTS (SELECT 1 FROM json_each(records.authors) WHERE lower(value) LIKE ?)")
+        args.append(f"%{filters.author.lower()}%")
+    if filters.pmid:
+        where.append("pmid = ?")
+        args.append(filters.pmid.strip())
+    if filters.doi:
+        where.append("lower(doi) = ?")
+        args.append(normalise_doi(filters.doi))
     return (" AND ".join(where), tuple(args)) if where else None
 
 

@@ -93,3 +93,25 @@ def test_unknown_mode_is_a_query_error(searcher, mode):
 def test_empty_query_is_a_query_error(searcher):
     with pytest.raises(QueryError, match="empty query"):
         searcher.search("   ")
+
+
+def test_pages_are_slices_of_one_ranking(searcher):
+    text = "T cell therapy for solid tumours"
+    whole = searcher.search(text, k=20)
+    pages = searcher.search(text, k=10) + searcher.search(text, k=10, offset=10)
+    assert [h.record.id for h in pages] == [h.record.id for h in whole]
+    assert [h.rank for h in pages] == list(range(1, 21))
+    with pytest.raises(QueryError):
+        searcher.search(text, k=10, offset=995)
+
+
+def test_filters_on_author_pmid_doi_and_abstract(searcher):
+    stored = next(s for s in searcher.storage.iter_records() if s.record.authors and s.record.pmid)
+    from index.storage import Filters
+
+    surname = stored.record.authors[0].split()[0]
+    rows = searcher.storage.allowed(Filters(author=surname.upper()))
+    assert stored.rowid in set(rows.tolist())
+    assert searcher.storage.allowed(Filters(pmid=stored.record.pmid)).tolist() == [stored.rowid]
+    assert len(searcher.storage.allowed(Filters(has_abstract=True))) == searcher.storage.records
+    assert len(searcher.storage.allowed(Filters(has_abstract=False))) == 0
