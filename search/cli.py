@@ -356,6 +356,10 @@ def search(
     cancer: list[str] | None = typer.Option(None, "--cancer", help="Only records tagged with this cancer type "
                                             "(e.g. lymphoma, nsclc, 肝细胞癌); repeat for any of several.",
                                             show_default=False),
+    has_abstract: bool | None = typer.Option(None, "--has-abstract/--no-abstract", help="Only records with an "
+                                             "abstract / only records indexed on their title alone (letters, "
+                                             "editorials, exports without 摘要). Default: both.",
+                                             show_default=False),
     index: Path | None = IndexOpt,
     model: str | None = typer.Option(None, "--model", help="Model directory to check against the index's "
                                         "model (a mismatch is refused).", show_default=False),
@@ -390,7 +394,7 @@ def search(
               exitcodes.USAGE)
     searcher = _open_searcher(index, model)
     filters = Filters(lang=lang, year_from=year_from, year_to=year_to, journal=journal, pub_type=pub_type,
-                      therapy=_tags("therapy", therapy), cancer=_tags("cancer", cancer))
+                      therapy=_tags("therapy", therapy), cancer=_tags("cancer", cancer), has_abstract=has_abstract)
     q = searcher.query(query)
     hits = searcher.search(q, k=k, filters=filters, mode=mode, offset=offset)
     if json_out:
