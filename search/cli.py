@@ -337,29 +337,44 @@ def _tags(category: str, values: list[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
+# the options every command that ranks records takes (search, similar, alert add)
+TopOpt = typer.Option(10, "-k", "--top", min=1, max=1000, help="Number of results.")
+OffsetOpt = typer.Option(0, "--offset", min=0, max=999, help="Skip this many results (the next page: "
+                         "--offset 10 with -k 10); pages are slices of one ranking.")
+LangOpt = typer.Option("any", "--lang", help="Only records with text in this language: zh, en or any.")
+YearFromOpt = typer.Option(None, "--year-from", help="Only records published in or after this year.")
+YearToOpt = typer.Option(None, "--year-to", help="Only records published in or before this year.")
+JournalOpt = typer.Option(None, "--journal", help="Only journals whose name contains this text.", show_default=False)
+PubTypeOpt = typer.Option(None, "--pub-type", help="Only records with a publication type containing this text, "
+                          "e.g. Review, 'Clinical Trial'.", show_default=False)
+TherapyOpt = typer.Option(None, "--therapy", help="Only records tagged with this therapy (glossary id or term, "
+                          "e.g. car-t, til, checkpoint-inhibitor, 免疫检查点抑制剂); repeat for any of several.",
+                          show_default=False)
+CancerOpt = typer.Option(None, "--cancer", help="Only records tagged with this cancer type (e.g. lymphoma, nsclc, "
+                         "肝细胞癌); repeat for any of several.", show_default=False)
+HasAbstractOpt = typer.Option(None, "--has-abstract/--no-abstract", help="Only records with an abstract / only "
+                              "records indexed on their title alone (letters, editorials, exports without 摘要). "
+                              "Default: both.", show_default=False)
+
+
+def _filters(lang: str, year_from: int | None, year_to: int | None, journal: str | None, pub_type: str | None,
+             therapy: list[str] | None, cancer: list[str] | None, has_abstract: bool | None):
+    """The filter options as `Filters` (an unknown --lang or glossary term is a usage error)."""
+    from search.engine import LANGS, Filters
+
+    if lang not in LANGS:
+        _fail(f"--lang {lang}: choose one of {', '.join(LANGS)}", exitcodes.USAGE)
+    return Filters(lang=lang, year_from=year_from, year_to=year_to, journal=journal, pub_type=pub_type,
+                   therapy=_tags("therapy", therapy), cancer=_tags("cancer", cancer), has_abstract=has_abstract)
+
+
 @app.command()
 def search(
     query: str = typer.Argument(..., help="Your question or keywords, in Chinese or English."),
-    k: int = typer.Option(10, "-k", "--top", min=1, max=1000, help="Number of results."),
-    offset: int = typer.Option(0, "--offset", min=0, max=999, help="Skip this many results (the next page: "
-                               "--offset 10 with -k 10); pages are slices of one ranking."),
-    lang: str = typer.Option("any", "--lang", help="Only records with text in this language: zh, en or any."),
-    year_from: int | None = typer.Option(None, "--year-from", help="Only records published in or after this year."),
-    year_to: int | None = typer.Option(None, "--year-to", help="Only records published in or before this year."),
-    journal: str | None = typer.Option(None, "--journal", help="Only journals whose name contains this text.",
-                                       show_default=False),
-    pub_type: str | None = typer.Option(None, "--pub-type", help="Only records with a publication type "
-                                        "containing this text, e.g. Review, 'Clinical Trial'.", show_default=False),
-    therapy: list[str] | None = typer.Option(None, "--therapy", help="Only records tagged with this therapy "
-                                             "(glossary id or term, e.g. car-t, til, checkpoint-inhibitor, "
-                                             "免疫检查点抑制剂); repeat for any of several.", show_default=False),
-    cancer: list[str] | None = typer.Option(None, "--cancer", help="Only records tagged with this cancer type "
-                                            "(e.g. lymphoma, nsclc, 肝细胞癌); repeat for any of several.",
-                                            show_default=False),
-    has_abstract: bool | None = typer.Option(None, "--has-abstract/--no-abstract", help="Only records with an "
-                                             "abstract / only records indexed on their title alone (letters, "
-                                             "editorials, exports without 摘要). Default: both.",
-                                             show_default=False),
+    k: int = TopOpt, offset: int = OffsetOpt, lang: str = LangOpt, year_from: int | None = YearFromOpt,
+    year_to: int | None = YearToOpt, journal: str | None = JournalOpt, pub_type: str | None = PubTypeOpt,
+    therapy: list[str] | None = TherapyOpt, cancer: list[str] | None = CancerOpt,
+    has_abstract: bool | None = HasAbstractOpt,
     index: Path | None = IndexOpt,
     model: str | None = typer.Option(None, "--model", help="Model directory to check against the index's "
                                         "model (a mismatch is refused).", show_default=False),
@@ -383,18 +398,15 @@ def search(
 
       oncosearch search "肿瘤浸润淋巴细胞" -k 10 --offset 10      # the second page
     """
-    from search.engine import LANGS, MODES, Filters
+    from search.engine import MODES
 
     if mode not in MODES:
         _fail(f"--mode {mode}: choose one of {', '.join(MODES)}", exitcodes.USAGE)
-    if lang not in LANGS:
-        _fail(f"--lang {lang}: choose one of {', '.join(LANGS)}", exitcodes.USAGE)
     if not query.strip():
         _fail('empty query: type some words, e.g. oncosearch search "CAR-T cytokine release syndrome"',
               exitcodes.USAGE)
+    filters = _filters(lang, year_from, year_to, journal, pub_type, therapy, cancer, has_abstract)
     searcher = _open_searcher(index, model)
-    filters = Filters(lang=lang, year_from=year_from, year_to=year_to, journal=journal, pub_type=pub_type,
-                      therapy=_tags("therapy", therapy), cancer=_tags("cancer", cancer), has_abstract=has_abstract)
     q = searcher.query(query)
     hits = searcher.search(q, k=k, filters=filters, mode=mode, offset=offset)
     if json_out:
