@@ -4,7 +4,7 @@ NoteExpress, CNKI E-Study).
 All of them are "tag, separator, value" lines with continuation lines and some rule for where
 a record starts or ends; they differ only in the tag syntax and in what the tags mean. So each
 reader supplies a line matcher and a tag → field mapping, and this module does the splitting,
-the language assignment and the no-abstract rule once, the same way for every format.
+the language assignment and the no-text rule once, the same way for every format.
 """
 
 from __future__ import annotations
@@ -230,11 +230,23 @@ def build(
     )
 
 
+NO_TEXT = "no title and no abstract text"
+
+
 def outcome(path: Path, no: int, line: int | None, rec: Record | str) -> Record | Skip:
-    """The one rule for every format: a record without abstract text is a Skip, not a Record."""
+    """The one rule for every format: a record needs a title or an abstract to be a Record.
+
+    A title-only record (a letter, an editorial, a comment, a CNKI entry without 摘要) is a Record:
+    a researcher who exported ten papers expects ten in the index, found by their titles and
+    keywords and told apart by `Record.has_abstract`. Only a record with neither is a Skip.
+    """
     if isinstance(rec, str):
         return Skip(str(path), no, rec, line)
-    if not rec.has_abstract():
-        what = next(iter(rec.title.values()), "")[:60]
-        return Skip(str(path), no, f"no abstract ({rec.id}{': ' + what if what else ''})", line)
+    if not has_text(rec):
+        return Skip(str(path), no, NO_TEXT + ("" if rec.id.startswith("h:") else f" ({rec.id})"), line)
     return rec
+
+
+def has_text(rec: Record) -> bool:
+    """A title or an abstract in some language: what a record needs to be indexed."""
+    return rec.has_abstract() or any(t.strip() for t in rec.title.values())

@@ -95,8 +95,9 @@ def parse(path: Path) -> Iterator[Record | Skip]:
             continue  # site navigation and footers
         last_free[detect_lang(line)] = line
     abstract = {lang: squash(f["abstract"]) for lang, f in fields.items() if f.get("abstract")}
-    if not abstract:
-        raise InputFileError(path, "no 摘要/Abstract field found")
+    title = {lang: squash(t) for lang, t in titles.items()}
+    if not abstract and not title:  # a title alone is enough: the page is indexed on it
+        raise InputFileError(path, "no title and no 摘要/Abstract text found")
     journal, year = _cite(fields["zh"].get("cite", ""))
     journal_en, year_en = _cite(fields["en"].get("cite", ""))
     year = year or year_en
@@ -104,7 +105,6 @@ def parse(path: Path) -> Iterator[Record | Skip]:
         m = re.search(r"(?:19|20)\d\d", fields["zh"].get("received", ""))
         year = int(m.group(0)) if m else None
     doi = normalise_doi(fields["zh"].get("doi") or fields["en"].get("doi"))
-    title = {lang: squash(t) for lang, t in titles.items()}
     authors = _split_list(fields["zh"].get("authors", "")) or _split_list(fields["en"].get("authors", ""))
     keywords = _split_list(fields["zh"].get("keywords", "")) + _split_list(fields["en"].get("keywords", ""))
     yield Record(

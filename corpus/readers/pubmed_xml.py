@@ -15,6 +15,7 @@ from pathlib import Path
 from lxml import etree
 
 from corpus.readers import Skip
+from corpus.readers._tagged import NO_TEXT, has_text
 from corpus.record import Record, make_record_id, normalise_doi
 from corpus.sources import InputFileError, read_bytes
 from corpus.text import detect_lang, squash
@@ -135,8 +136,8 @@ def parse(path: Path) -> Iterator[Record | Skip]:
                 rec = parse_article(el)
                 if isinstance(rec, str):
                     yield Skip(str(path), n, rec, el.sourceline)
-                elif not rec.has_abstract():
-                    yield Skip(str(path), n, f"no abstract ({rec.id})", el.sourceline)
+                elif not has_text(rec):  # a title-only record (a letter, a comment) is indexed on its title
+                    yield Skip(str(path), n, f"{NO_TEXT} ({rec.id})", el.sourceline)
                 else:
                     yield rec
             el.clear(keep_tail=False)

@@ -1,6 +1,6 @@
 """Generic JSONL and CSV records.
 
-Columns (JSONL keys or CSV header), all optional but some text:
+Columns (JSONL keys or CSV header), all optional but a title or an abstract:
   id | _id            record id (kept as given; BEIR corpora use ``_id``)
   pmid, doi, journal, year
   title, abstract | text      language detected from the text
@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from corpus.readers import Skip
+from corpus.readers._tagged import NO_TEXT
 from corpus.record import LANGS, Record, make_record_id, normalise_doi
 from corpus.sources import read_text
 from corpus.text import clean, detect_lang, squash
@@ -55,9 +56,7 @@ def row_to_record(row: Mapping[str, Any]) -> Record | str:
     title = {k: squash(v) for k, v in _per_lang(row, "title").items()}
     abstract = _per_lang(row, "abstract", alias="text")
     if not abstract and not title:
-        return "no title or abstract text"
-    if not abstract:
-        return "empty abstract"
+        return NO_TEXT  # a title alone is enough: the record is indexed on it (and its keywords)
     pmid = str(row["pmid"]).strip() if row.get("pmid") not in (None, "") else None
     doi = normalise_doi(str(row["doi"])) if row.get("doi") else None
     year_raw = str(row.get("year") or "").strip()
