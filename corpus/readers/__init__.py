@@ -57,6 +57,7 @@ def _readers() -> tuple[ModuleType, ...]:
     from corpus.readers import (
         bibtex,
         cnki,
+        csl_json,
         endnote_xml,
         journal_page,
         medline,
@@ -73,9 +74,10 @@ def _readers() -> tuple[ModuleType, ...]:
     # Most specific first: sniffers of looser formats come last. XML by root element; the tagged
     # formats by their record-start tags (RIS needs TY and ER, so it precedes MEDLINE, whose "TI  - "
     # lines look alike; Refer's "%X" lines are checked after the brace/dash-tagged ones); BibTeX
-    # before the journal page (an abstract may quote "摘要:"); Scopus CSV before generic CSV.
+    # before the journal page (an abstract may quote "摘要:"); Scopus CSV before generic CSV; CSL-JSON
+    # (a JSON array or object with CSL variables) before JSONL, which takes any file opening with "{".
     return (
-        pubmed_xml, endnote_xml, ris, medline, wos, noteexpress, cnki, refworks, refer, bibtex,
+        pubmed_xml, endnote_xml, csl_json, ris, medline, wos, noteexpress, cnki, refworks, refer, bibtex,
         journal_page, scopus_csv, tabular.jsonl, tabular.csv,
     )
 

@@ -4,21 +4,27 @@ Parsed with bibtexparser 2.x. Real exports trip its strictness: Scopus repeats k
 entry (two 'funding_details'), which bibtexparser reports as a failed block although the entry is
 fine, so such blocks are read through their ``ignore_error_block``. WoS wraps values in double
 braces. LaTeX escapes are decoded only in the few fields we keep, and only when a value holds a
-backslash: decoding every field of a 2 MB Scopus file with pylatexenc takes ~13 s.
+backslash: decoding every field of a 2 MB Scopus file with pylatexenc takes ~13 s. A value whose only
+commands are the escapes of LaTeX's special characters (\\%, \\&, \\textasciitilde{} ...: what
+`--format bibtex` writes) is decoded exactly without it: pylatexenc would also turn a literal "--" into
+a dash. An entry with an ``oncosearch-id`` field was written by `--format bibtex` and keeps that id.
+Keywords are split on ';' when a value has one (MeSH headings hold commas), else on ', '.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import bibtexparser
 from bibtexparser import model
+from bibtexparser.middlewares.names import split_multiple_persons_names
 
 from corpus.readers import Skip
 from corpus.readers._tagged import build, doi_of, head_text, outcome, split_list, year_of
-from corpus.record import Record
+from corpus.record import EXPORT_MARK, Record
 from corpus.sources import InputFileError, read_text
 
 NAME = "bibtex"
@@ -31,7 +37,16 @@ def sniff(path: Path, head: bytes) -> bool:
     return any(m.group(1).lower() not in _NON_RECORDS for m in _ENTRY.finditer(head_text(head)))
 
 
+# The escapes of LaTeX's special characters, and bare grouping braces (dropped), in one pass.
+_SPECIALS = {"\\textbackslash{}": "\\", "\\textasciitilde{}": "~", "\\textasciicircum{}": "^",
+             **{f"\\{c}": c for c in "&%$#_{}"}, "{": "", "}": ""}
+_SPECIAL = re.compile("|".join(re.escape(k) for k in sorted(_SPECIALS, key=len, reverse=True)))
+_ID_FIELD = f"{EXPORT_MARK}-id"
+
+
 def _latex(value: str) -> str:
+    if "\\" in value and "\\" not in _SPECIAL.sub("", value):
+        return _SPECIAL.sub(lambda m: _SPECIALS[m.group(0)], value)
     if "\\" in value:
         try:
             from pylatexenc.latex2text import LatexNodes2Text
@@ -52,19 +67,29 @@ def _field(fields: dict, *names: str) -> str:
 
 def _record(entry: model.Entry) -> Record:
     fields = {k.lower().strip(): f for k, f in entry.fields_dict.items()}
-    authors = [a.strip() for a in re.split(r"\s+and\s+", _field(fields, "author", "editor")) if a.strip()]
+    names = next((str(f.value) for f in map(fields.get, ("author", "editor")) if f is not None and str(f.value).strip()), "")
+    # split before decoding: " and " inside braces belongs to a name ({Society for Immunotherapy and Cancer})
+    authors = [a for a in (_latex(n).strip() for n in split_multiple_persons_names(names)) if a]
     keywords = [_field(fields, "keywords"), _field(fields, "author_keywords"), _field(fields, "keywords-plus")]
-    return build(
+    keywords = [k for k in keywords if k]
+    record = build(
         titles=[_field(fields, "title"), _field(fields, "translated_title", "titleaddon")],
-        abstracts=[_field(fields, "abstract")],
+        abstracts=[_field(fields, "abstract"), _field(fields, "translated_abstract")],
         pmid=_field(fields, "pmid", "pubmed_id", "pubmed-id") or None,
         doi=doi_of(_field(fields, "doi"), _field(fields, "url")),
         authors=authors,
         journal=_field(fields, "journal", "journaltitle", "booktitle") or None,
         year=year_of(_field(fields, "year"), _field(fields, "date")),
-        keywords=split_list([k for k in keywords if k], re.compile(r"\s*[;；]\s*|\s*,\s+(?=\S)")),
+        keywords=split_list(keywords, _SEMICOLON if any(re.search("[;；]", k) for k in keywords) else _COMMA),
         pub_types=[entry.entry_type],
-    )
+    ).with_citation(volume=_field(fields, "volume"), issue=_field(fields, "number", "issue"),
+                    pages=_field(fields, "pages").replace("--", "-"))
+    own_id = _field(fields, _ID_FIELD).strip()
+    return replace(record, id=own_id) if own_id else record
+
+
+_SEMICOLON = re.compile(r"\s*[;；]\s*")
+_COMMA = re.compile(r"\s*,\s+(?=\S)")
 
 
 def parse(path: Path) -> Iterator[Record | Skip]:

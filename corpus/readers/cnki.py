@@ -52,7 +52,8 @@ def parse(path: Path) -> Iterator[Record | Skip]:
             year=year_of(rec.first("Year"), rec.first("PubTime")),
             keywords=split_list(rec.get("Keyword", "Keyword-en")),
             pub_types=rec.get("SrcDatabase"),
-        )
+        ).with_citation(volume=rec.first("Roll", "Volume"), issue=rec.first("Period", "Issue"),
+                        pages=rec.first("Page", "Pages"))
         yield outcome(path, rec.no, rec.line, record)
     if n == 0:
         raise InputFileError(path, "no CNKI records ('DataType:' / 'Title-题名:' lines) found")

@@ -55,7 +55,7 @@ def _record(rec: etree._Element) -> Record:
         year=year_of(_t(rec.find("dates/year")), _t(rec.find("dates/pub-dates/date"))),
         keywords=split_list(_all(rec, "keywords/keyword")),
         pub_types=[e.get("name", "") for e in rec.iterfind("ref-type")],
-    )
+    ).with_citation(volume=_t(rec.find("volume")), issue=_t(rec.find("number")), pages=_t(rec.find("pages")))
 
 
 def parse(path: Path) -> Iterator[Record | Skip]:

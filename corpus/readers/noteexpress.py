@@ -48,7 +48,7 @@ def parse(path: Path) -> Iterator[Record | Skip]:
             year=year_of(rec.first("Year"), rec.first("Date")),
             keywords=split_list(rec.get("Keywords", "Translated Keywords")),
             pub_types=rec.get("Reference Type"),
-        )
+        ).with_citation(volume=rec.first("Volume"), issue=rec.first("Issue"), pages=rec.first("Pages"))
         yield outcome(path, rec.no, rec.line, record)
     if n == 0:
         raise InputFileError(path, "no NoteExpress records (a '{Reference Type}:' line) found")

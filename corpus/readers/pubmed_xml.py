@@ -16,7 +16,7 @@ from lxml import etree
 
 from corpus.readers import Skip
 from corpus.readers._tagged import NO_TEXT, has_text
-from corpus.record import Record, make_record_id, normalise_doi
+from corpus.record import Record, article_number, full_pages, make_record_id, normalise_doi, page_range
 from corpus.sources import InputFileError, read_bytes
 from corpus.text import detect_lang, squash
 
@@ -118,6 +118,12 @@ def parse_article(el: etree._Element) -> Record | str:
         year=year,
         keywords=tuple(k for k in keywords if k),
         pub_types=tuple(squash(_text(p)) for p in article.iterfind("PublicationTypeList/PublicationType")),
+    ).with_citation(
+        volume=article.findtext("Journal/JournalIssue/Volume"),
+        issue=article.findtext("Journal/JournalIssue/Issue"),
+        pages=page_range(article.findtext("Pagination/StartPage"), article.findtext("Pagination/EndPage"))
+        or full_pages(article.findtext("Pagination/MedlinePgn"))
+        or article_number(article.findtext("ELocationID[@EIdType='pii']")),
     )
 
 

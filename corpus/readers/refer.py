@@ -55,7 +55,7 @@ def parse(path: Path) -> Iterator[Record | Skip]:
             year=year_of(rec.first("D"), rec.first("8")),
             keywords=_keywords(rec.get("K")),
             pub_types=rec.get("0"),
-        )
+        ).with_citation(volume=rec.first("V"), issue=rec.first("N"), pages=rec.first("P"))
         yield outcome(path, rec.no, rec.line, record)
     if n == 0:
         raise InputFileError(path, "no %-tagged (Refer/EndNote) records found")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from corpus.readers import Skip
 from corpus.readers._tagged import build, doi_of, head_text, outcome, split_list, split_tagged, tag_matcher, year_of
-from corpus.record import Record
+from corpus.record import Record, page_range
 from corpus.sources import InputFileError, read_text
 
 NAME = "refworks"
@@ -47,7 +47,7 @@ def parse(path: Path) -> Iterator[Record | Skip]:
             year=year_of(rec.first("YR"), rec.first("FD")),
             keywords=split_list(rec.get("K1")),
             pub_types=rec.get("RT"),
-        )
+        ).with_citation(volume=rec.first("VO"), issue=rec.first("IS"), pages=page_range(rec.first("SP"), rec.first("OP")))
         yield outcome(path, rec.no, rec.line + offset, record)
     if n == 0:
         raise InputFileError(path, "no RefWorks records (an 'RT ' line) found")

@@ -3,12 +3,16 @@
 Own parser rather than rispy so that each record keeps its line number for Skips and so that
 sloppy real exports still parse: a BOM, "TY - " with one space, mixed CR/LF/CRLF, empty and
 unknown tags, and values that wrap onto untagged lines. A record runs from TY to ER.
+VL, IS and SP/EP give volume, issue and pages. A record whose DP (database provider) is oncosearch
+was written by `--format ris` and keeps its ID as the record id; elsewhere ID is some other
+program's reference number, and the id is made from the PMID, DOI or title as for any export.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from corpus.readers import Skip
@@ -23,7 +27,7 @@ from corpus.readers._tagged import (
     tag_matcher,
     year_of,
 )
-from corpus.record import Record
+from corpus.record import EXPORT_MARK, Record, page_range
 from corpus.sources import InputFileError, read_text
 
 NAME = "ris"
@@ -65,7 +69,9 @@ def parse(path: Path) -> Iterator[Record | Skip]:
             year=year_of(rec.first("PY"), rec.first("Y1"), rec.first("DA")),
             keywords=split_list(rec.get("KW")),
             pub_types=rec.get("TY"),
-        )
+        ).with_citation(volume=rec.first("VL"), issue=rec.first("IS"), pages=page_range(rec.first("SP"), rec.first("EP")))
+        if EXPORT_MARK in rec.get("DP") and rec.first("ID"):
+            record = replace(record, id=rec.first("ID").strip())
         yield outcome(path, rec.no, rec.line, record)
     if n == 0:
         raise InputFileError(path, "no RIS records (a 'TY  - ' line) found")

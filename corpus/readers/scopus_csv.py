@@ -15,7 +15,7 @@ from pathlib import Path
 
 from corpus.readers import Skip
 from corpus.readers._tagged import build, doi_of, head_text, outcome, split_list, year_of
-from corpus.record import Record
+from corpus.record import Record, page_range
 from corpus.sources import InputFileError, read_text
 
 NAME = "scopus-csv"
@@ -58,7 +58,8 @@ def parse(path: Path) -> Iterator[Record | Skip]:
                 year=year_of(row.get("Year")),
                 keywords=split_list([row.get("Author Keywords", ""), row.get("Index Keywords", "")]),
                 pub_types=[row.get("Document Type", "")],
-            )
+            ).with_citation(volume=row.get("Volume"), issue=row.get("Issue"),
+                            pages=page_range(row.get("Page start"), row.get("Page end")) or row.get("Art. No."))
             yield outcome(path, n, reader.line_num, record)
     except _csv.Error as e:
         yield Skip(str(path), n + 1, f"CSV error at line {reader.line_num}: {e}", reader.line_num)

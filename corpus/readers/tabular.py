@@ -6,6 +6,7 @@ Columns (JSONL keys or CSV header), all optional but a title or an abstract:
   title, abstract | text      language detected from the text
   title_zh, title_en, abstract_zh, abstract_en   explicit languages
   authors, keywords           a list, or one string separated by ';'
+  volume, issue, pages        as written ("19", "3", "168-70")
 A JSONL line may also hold the `Record.to_dict` shape (``title``/``abstract`` as
 ``{"zh": ..., "en": ...}``).
 """
@@ -51,6 +52,9 @@ def _per_lang(row: Mapping[str, Any], name: str, alias: str | None = None) -> di
     return out
 
 
+_CITATION = ("volume", "issue", "pages")
+
+
 def row_to_record(row: Mapping[str, Any]) -> Record | str:
     """One row to a Record, or why it cannot be one."""
     title = {k: squash(v) for k, v in _per_lang(row, "title").items()}
@@ -74,7 +78,7 @@ def row_to_record(row: Mapping[str, Any]) -> Record | str:
         year=year,
         keywords=_list(row.get("keywords")),
         pub_types=_list(row.get("pub_types")),
-    )
+    ).with_citation(**{name: str(row[name]) if row.get(name) not in (None, "") else None for name in _CITATION})
 
 
 def _parse_jsonl(path: Path) -> Iterator[Record | Skip]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from corpus.readers import Skip
 from corpus.readers._tagged import build, doi_of, head_text, outcome, split_list, split_tagged, tag_matcher, year_of
-from corpus.record import Record
+from corpus.record import Record, page_range
 from corpus.sources import InputFileError, read_text
 from corpus.text import squash
 
@@ -48,7 +48,8 @@ def parse(path: Path) -> Iterator[Record | Skip]:
             year=year_of(rec.first("PY"), rec.first("PD"), rec.first("EA")),
             keywords=split_list([squash(k) for k in rec.get("DE", "ID")]),
             pub_types=split_list(rec.get("DT")),
-        )
+        ).with_citation(volume=rec.first("VL"), issue=rec.first("IS"),
+                        pages=page_range(rec.first("BP"), rec.first("EP")) or rec.first("AR", "PS"))
         yield outcome(path, rec.no, rec.line, record)
     if n == 0:
         raise InputFileError(path, "no Web of Science records (a 'PT ' line) found")

@@ -26,7 +26,8 @@ CREATE TABLE records (
     authors TEXT, keywords TEXT, pub_types TEXT, tags TEXT,
     source TEXT, content_hash TEXT NOT NULL,
     doc_start INTEGER NOT NULL, doc_count INTEGER NOT NULL,
-    sent_start INTEGER NOT NULL, sent_count INTEGER NOT NULL
+    sent_start INTEGER NOT NULL, sent_count INTEGER NOT NULL,
+    volume TEXT, issue TEXT, pages TEXT
 );
 CREATE INDEX records_pmid ON records(pmid);
 CREATE INDEX records_doi ON records(doi);
@@ -54,18 +55,30 @@ class StoredRecord:
 
 _COLUMNS = (
     "rowid, id, pmid, doi, year, journal, title_zh, title_en, abstract_zh, abstract_en, authors, keywords, "
-    "pub_types, tags, source, content_hash, doc_start, doc_count, sent_start, sent_count"
+    "pub_types, tags, source, content_hash, doc_start, doc_count, sent_start, sent_count, volume, issue, pages"
 )
+# Columns added after the first stores were written: a store without them reads them as NULL, so the
+# generations a server keeps from older code still open.
+_LATER_COLUMNS = ("volume", "issue", "pages")
+
+
+def _select_list(conn: sqlite3.Connection) -> str:
+    """`_COLUMNS` as this store can answer them (NULL for a column its code did not write yet)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+    missing = [c for c in _LATER_COLUMNS if c not in have]
+    if not missing:
+        return _COLUMNS
+    return ", ".join(f"NULL AS {c}" if c in missing else c for c in (c.strip() for c in _COLUMNS.split(",")))
 
 
 def _row_to_stored(row: tuple) -> StoredRecord:
     (rowid, rid, pmid, doi, year, journal, tzh, ten, azh, aen, authors, keywords, pub_types, tags, source,
-     chash, ds, dc, ss, sc) = row
+     chash, ds, dc, ss, sc, volume, issue, pages) = row
     rec = Record(
         id=rid,
         title={k: v for k, v in (("zh", tzh), ("en", ten)) if v},
         abstract={k: v for k, v in (("zh", azh), ("en", aen)) if v},
-        pmid=pmid, doi=doi, year=year, journal=journal,
+        pmid=pmid, doi=doi, year=year, journal=journal, volume=volume, issue=issue, pages=pages,
         authors=tuple(json.loads(authors or "[]")), keywords=tuple(json.loads(keywords or "[]")),
         pub_types=tuple(json.loads(pub_types or "[]")), source=source or "",
     )
@@ -86,13 +99,14 @@ class StoreWriter:
     def add(self, rowid: int, record: Record, tags: dict, content_hash: str, doc_start: int, doc_langs: list[str],
             sent_start: int, sentences: list[tuple[str, int, str]]) -> None:
         self.conn.execute(
-            f"INSERT INTO records ({_COLUMNS}) VALUES ({','.join('?' * 20)})",
+            f"INSERT INTO records ({_COLUMNS}) VALUES ({','.join('?' * 23)})",
             (rowid, record.id, record.pmid, record.doi, record.year, record.journal,
              record.title.get("zh"), record.title.get("en"), record.abstract.get("zh"), record.abstract.get("en"),
              json.dumps(list(record.authors), ensure_ascii=False),
              json.dumps(list(record.keywords), ensure_ascii=False),
              json.dumps(list(record.pub_types), ensure_ascii=False), json.dumps(tags, ensure_ascii=False),
-             record.source, content_hash, doc_start, len(doc_langs), sent_start, len(sentences)),
+             record.source, content_hash, doc_start, len(doc_langs), sent_start, len(sentences),
+             record.volume, record.issue, record.pages),
         )
         self.conn.executemany(
             "INSERT INTO docs (vid, record, lang) VALUES (?,?,?)",
@@ -118,6 +132,7 @@ class Store:
         self.path = path
         self.conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         self.conn.execute("SELECT count(*) FROM records").fetchone()  # fail now if foreign or damaged
+        self._columns = _select_list(self.conn)
 
     def count(self, table: str = "records") -> int:
         assert table in ("records", "sentences", "docs")
@@ -128,7 +143,7 @@ class Store:
         out: dict[int, StoredRecord] = {}
         for i in range(0, len(rowids), 900):
             part = rowids[i : i + 900]
-            q = f"SELECT {_COLUMNS} FROM records WHERE rowid IN ({','.join('?' * len(part))})"
+            q = f"SELECT {self._columns} FROM records WHERE rowid IN ({','.join('?' * len(part))})"
             for row in self.conn.execute(q, part):
                 out[row[0]] = _row_to_stored(row)
         return out
@@ -141,13 +156,13 @@ class Store:
             ("pmid = ?", key.removeprefix("pmid:")),
             ("doi = ?", key.lower().removeprefix("doi:")),
         ):
-            row = self.conn.execute(f"SELECT {_COLUMNS} FROM records WHERE {sql} LIMIT 1", (arg,)).fetchone()
+            row = self.conn.execute(f"SELECT {self._columns} FROM records WHERE {sql} LIMIT 1", (arg,)).fetchone()
             if row:
                 return _row_to_stored(row)
         return None
 
     def iter_all(self) -> Iterator[StoredRecord]:
-        for row in self.conn.execute(f"SELECT {_COLUMNS} FROM records ORDER BY rowid"):
+        for row in self.conn.execute(f"SELECT {self._columns} FROM records ORDER BY rowid"):
             yield _row_to_stored(row)
 
     def sentences_in(self, start: int, count: int) -> list[tuple[int, str, int, str]]:
