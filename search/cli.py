@@ -444,6 +444,48 @@ def show(
 
 
 @app.command()
+def similar(
+    record_id: str = typer.Argument(..., metavar="ID", help="Record id, PMID or DOI (as shown by search)."),
+    k: int = TopOpt, offset: int = OffsetOpt, lang: str = LangOpt, year_from: int | None = YearFromOpt,
+    year_to: int | None = YearToOpt, journal: str | None = JournalOpt, pub_type: str | None = PubTypeOpt,
+    therapy: list[str] | None = TherapyOpt, cancer: list[str] | None = CancerOpt,
+    has_abstract: bool | None = HasAbstractOpt, index: Path | None = IndexOpt, mode: str = ModeOpt,
+    explain: bool = typer.Option(False, "--explain", help="Show each leg's rank and score per result."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Records most like one record, in either language (never the record itself).
+
+    Scored from what the index stored for the record (its vectors and its own terms), not by
+    typing its title as a query; a Chinese paper finds English ones and the reverse.
+
+    Examples:
+
+      oncosearch similar 33795251
+
+      oncosearch similar 33795251 --lang zh          # 只看中文文献 (Chinese papers only)
+
+      oncosearch similar doi:10.1158/0008-5472.can-20-2701 -k 20 --year-from 2020 --json
+    """
+    from search.engine import MODES
+    from search.similar import similar as find_similar
+
+    if mode not in MODES:
+        _fail(f"--mode {mode}: choose one of {', '.join(MODES)}", exitcodes.USAGE)
+    filters = _filters(lang, year_from, year_to, journal, pub_type, therapy, cancer, has_abstract)
+    searcher = _open_searcher(index)
+    found = find_similar(searcher, record_id, k=k, filters=filters, offset=offset, mode=mode)
+    if json_out:
+        from search.render import print_json
+
+        results = [h.to_dict() | ({"explain": h.legs} if explain else {}) for h in found.hits]
+        print_json({"similar_to": found.source.record.id, "results": results})
+    else:
+        from search.render import hits_table
+
+        hits_table(found.query, found.hits, explain=explain)
+
+
+@app.command()
 def stats(index: Path | None = IndexOpt, json_out: bool = JsonOpt) -> None:
     """Show the configuration and what the index holds (records, languages, years, model).
 

@@ -148,7 +148,7 @@ class Searcher:
         evidence = self.evidence(q, page_depth(offset + k), allowed, mode)
         final = self.rank(evidence, mode)
         top = sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[offset:offset + k]
-        return self._hits(top, evidence, snippets, first_rank=offset + 1)
+        return self.hits(top, evidence, snippets, first_rank=offset + 1)
 
     def evidence(self, query: Query, k: int = 10, allowed: np.ndarray | None = None, mode: str = "hybrid"
                  ) -> Evidence:
@@ -182,8 +182,9 @@ class Searcher:
         result = evidence.results.get(mode)
         return result.scores if result is not None else {}
 
-    def _hits(self, top: list[tuple[int, float]], evidence: Evidence, snippets: bool = True,
-              first_rank: int = 1) -> list[Hit]:
+    def hits(self, top: list[tuple[int, float]], evidence: Evidence, snippets: bool = True,
+             first_rank: int = 1) -> list[Hit]:
+        """`Hit`s for ranked (rowid, score) pairs: records, best sentences, each leg's rank (step 5)."""
         explain = {name: _ranks(r.scores) for name, r in evidence.results.items() if r.scores or name == "dense"}
         records = self.storage.get([rid for rid, _ in top])
         qv = evidence.states["dense"]

@@ -9,3 +9,7 @@ from corpus.errors import OncosearchError
 
 class QueryError(OncosearchError, ValueError):
     """The query or its options cannot be answered as given (empty text, unknown mode, a leg the index lacks)."""
+
+
+class UnknownRecord(OncosearchError):
+    """No record of the index has this id, PMID or DOI (a server answers 404)."""

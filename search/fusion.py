@@ -83,7 +83,9 @@ def _combine(dense: Mapping[int, float], lexical: Mapping[int, float], dense_wei
     if not english or english_weight <= 0:
         return two
     e = normalise(english)
-    return {rid: (1 - english_weight) * two.get(rid, 0.0) + english_weight * e.get(rid, 0.0)
+    # a record the English leg cannot read (no English text: a Chinese-only paper) keeps its
+    # USE + BM25 score whole instead of scoring 0 on that leg: a missing reading is not a bad one
+    return {rid: (1 - english_weight) * two.get(rid, 0.0) + english_weight * e[rid] if rid in e else two[rid]
             for rid in two.keys() | e.keys()}
 
 

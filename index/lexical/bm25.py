@@ -99,6 +99,15 @@ class LexicalIndex:
         total = sum(weights)
         return sum(w for t, w in zip(tokens, weights, strict=True) if t in self.vocab) / total if total else 0.0
 
+    def document_frequency(self, tokens: list[str]) -> list[int]:
+        """How many records hold each token (0 for a token the vocabulary does not know)."""
+        out = []
+        for tok in tokens:
+            tid = self.vocab.get(tok)
+            out.append(int(self.indptr[tid + 1]) - int(self.indptr[tid]) if tid is not None and tid < self._columns
+                       else 0)
+        return out
+
     def scores(self, tokens: list[str], weights: list[float] | None = None) -> np.ndarray:
         """BM25 score of every record; `weights` scale each query token (expansion terms weigh less)."""
         out = np.zeros(self.num_docs, dtype=np.float32)

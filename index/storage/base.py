@@ -90,6 +90,10 @@ class VectorField(ABC):
     def cosines(self, row: int, offsets: np.ndarray, qv: np.ndarray) -> np.ndarray:
         """Exact cosines with `qv` of the vectors at `offsets` within one record's run."""
 
+    @abstractmethod
+    def vectors(self, row: int) -> np.ndarray:
+        """One record's run of vectors (rows of shape (count, dim)), e.g. to find records like it."""
+
 
 class TermIndex(Protocol):
     """BM25 over the analysed tokens of every record (index.lexical.bm25)."""
@@ -97,6 +101,13 @@ class TermIndex(Protocol):
     def scores(self, tokens: list[str], weights: list[float] | None = None) -> np.ndarray: ...
 
     def coverage(self, tokens: list[str], weights: list[float]) -> float: ...
+
+    @property
+    def num_docs(self) -> int: ...
+
+    def document_frequency(self, tokens: list[str]) -> list[int]:
+        """How many records hold each token (0 for a token the index does not know)."""
+        ...
 
 
 class Storage(ABC):

@@ -81,6 +81,10 @@ class LocalField(VectorField):
     def cosines(self, row: int, offsets: np.ndarray, qv: np.ndarray) -> np.ndarray:
         return self.matrix[self.starts[row] + offsets] @ qv
 
+    def vectors(self, row: int) -> np.ndarray:
+        start = int(self.starts[row])
+        return np.asarray(self.matrix[start:start + int(self._counts[row])])
+
 
 class LocalGeneration(Storage):
     """A generation directory opened read-only; it stays readable after a writer switches away."""

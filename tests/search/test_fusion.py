@@ -1,5 +1,7 @@
 """Score fusion: a strong leg keeps its margin; untrusted or empty lexical legs step aside."""
 
+import pytest
+
 from search.fusion import THREE_LEGS, FusionWeights, fuse
 
 
@@ -55,3 +57,13 @@ def test_english_share_follows_the_query_language():
     dense, english = {1: 1.0, 2: 0.0}, {1: 0.0, 2: 1.0}
     assert fuse({"dense": dense, "english": english}, no_zh, lang="zh") == {1: 1.0, 2: 0.0}
     assert fuse({"dense": dense, "english": english}, no_zh, lang="en") == {1: 0.5, 2: 0.5}
+
+
+def test_a_record_the_english_leg_cannot_read_keeps_its_other_legs_score():
+    w = weights(0.5, english=0.7)
+    dense, lexical = {1: 1.0, 2: 1.0, 3: 0.0}, {1: 1.0, 2: 1.0, 3: 0.0}
+    english = {1: 0.0, 3: 1.0}  # record 2 has no English text: the leg has no reading of it
+    fused = fuse({"dense": dense, "lexical": lexical, "english": english}, w, lang="en")
+    assert fused[2] == 1.0  # not dragged to 0.3 for lacking English
+    assert fused[1] == pytest.approx(0.3) and fused[3] == pytest.approx(0.7)
+    assert fused[2] > fused[3] > fused[1]
