@@ -14,6 +14,7 @@ A JSONL line may also hold the `Record.to_dict` shape (``title``/``abstract`` as
 from __future__ import annotations
 
 import csv as _csv
+import io
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -101,11 +102,12 @@ def _parse_jsonl(path: Path) -> Iterator[Record | Skip]:
 
 def _parse_csv(path: Path) -> Iterator[Record | Skip]:
     text = read_text(path)
-    try:
-        dialect = _csv.Sniffer().sniff(text[:8192], delimiters=",\t;")
-    except _csv.Error:
-        dialect = _csv.excel
-    reader = _csv.DictReader(text.splitlines(), dialect=dialect)
+    # The header names the delimiter; quoting is Excel's (RFC 4180). csv.Sniffer guessed from whole rows
+    # and misread abstracts full of commas, semicolons and quotes as other dialects.
+    header = text.split("\n", 1)[0]
+    delimiter = max(",\t;", key=header.count)
+    # the csv module splits the rows itself: a quoted cell keeps its line breaks (splitlines would lose them)
+    reader = _csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     fields = {f.strip().lower() for f in reader.fieldnames or []}
     if not fields & {"abstract", "text", "abstract_zh", "abstract_en"}:
         from corpus.sources import InputFileError
@@ -113,11 +115,16 @@ def _parse_csv(path: Path) -> Iterator[Record | Skip]:
         raise InputFileError(path, f"CSV header has no abstract/text column (columns: {', '.join(sorted(fields))})")
     try:
         for n, row in enumerate(reader, 1):
-            row = {(k or "").strip().lower(): v for k, v in row.items()}
+            row = {(k or "").strip().lower(): _unguard(v) for k, v in row.items()}
             rec = row_to_record(row)
             yield Skip(str(path), n, rec, reader.line_num) if isinstance(rec, str) else rec
     except _csv.Error as e:
         yield Skip(str(path), None, f"CSV error at line {reader.line_num}: {e}", reader.line_num)
+
+
+def _unguard(value: Any) -> Any:
+    """A cell without the apostrophe Excel (and our CSV export) puts before text that starts like a formula."""
+    return value[1:] if isinstance(value, str) and value[:1] == "'" and value[1:2] in ("=", "+", "-", "@") else value
 
 
 def _sniff_jsonl(path: Path, head: bytes) -> bool:
