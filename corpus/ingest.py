@@ -1,7 +1,8 @@
 """Reading many files into one merged list of records, with an account of every record.
 
 This is what `oncosearch ingest` prints and what `index build`/`update` index: files read,
-records stored, merged (and why), skipped (file, record number or line, reason).
+records stored (of which title-only: no abstract), merged (and why), skipped (file, record
+number or line, reason).
 """
 
 from __future__ import annotations
@@ -37,10 +38,16 @@ class IngestResult:
     def failed_files(self) -> list[str]:
         return [f.file for f in self.files if f.failed]
 
+    @property
+    def without_abstract(self) -> int:
+        """Title-only records among `records`: indexed on title and keywords, counted apart."""
+        return sum(not r.has_abstract() for r in self.records)
+
     def summary(self) -> dict:
         return {
             "files": len(self.files),
             "records": len(self.records),
+            "records_without_abstract": self.without_abstract,
             "merged": len(self.merges),
             "skipped": [s.to_dict() for s in self.skipped],
         }

@@ -65,6 +65,7 @@ class BuildReport:
     cached_chunks: int
     seconds: float
     duplicates: list[str] = field(default_factory=list)
+    without_abstract: int = 0  # title-only records among `records`
 
 
 def content_hash(record: Record) -> str:
@@ -266,4 +267,4 @@ def write_generation(
     verify.remember(final, manifest)  # readers need not hash what was hashed a moment ago
     clean_stale(layout, options.keep_generations)
     return BuildReport(final, len(unique), len(doc_vecs), len(sent_vecs), embedded, cached,
-                       time.perf_counter() - start, duplicates)
+                       time.perf_counter() - start, duplicates, sum(not r.has_abstract() for r in unique))

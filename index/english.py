@@ -28,7 +28,7 @@ import numpy as np
 
 from corpus.record import Record
 from corpus.text import split_sentences
-from index.chunking import MAX_SENTENCES, Chunk
+from index.chunking import MAX_SENTENCES, Chunk, doc_text
 from index.errors import ModelError
 from index.models.cache import EmbeddingCache
 from index.models.encoders import ModelSpec
@@ -87,8 +87,9 @@ class PassageSplitter:
             return []
         title = (record.title.get("en") or "").strip()
         sentences = split_sentences(record.abstract.get("en") or "", "en")[:MAX_SENTENCES]
-        if not sentences:
-            return [title] if title else []
+        if not sentences:  # no English abstract: the English title (a title-only record: and its keywords)
+            text = doc_text(record, "en").strip()
+            return [text] if text else []
         lengths = self._lengths([title, *sentences]) if title else [0, *self._lengths(sentences)]
         head, room = title, self.max_pieces - lengths[0]
         out: list[str] = []

@@ -60,21 +60,25 @@ class WriteResult:
         c = self.counts
         return {
             "files": s["files"], "records": s["records"], "merged": s["merged"],
+            "records_without_abstract": s["records_without_abstract"],
             "added": c.added, "updated": c.updated, "removed": c.removed, "unchanged": c.unchanged,
             "skipped": s["skipped"],
             "embedded_chunks": self.build.embedded_chunks if self.build else 0,
             "index_records": self.build.records if self.build else 0,
+            "index_records_without_abstract": self.build.without_abstract if self.build else 0,
             "generation": self.build.generation.name if self.build else None,
             "seconds": round(self.seconds, 2),
         }
 
 
 def record_tagger() -> Callable[[Record], dict]:
-    """Therapy and cancer-type tags of a record, from the bilingual glossary."""
+    """Therapy and cancer-type tags of a record, from the bilingual glossary (read from what its
+    document vectors embed: a title-only record's keywords count too)."""
+    from index.chunking import doc_text
     from index.lexical.glossary import Glossary
 
     glossary = Glossary.load()
-    return lambda rec: glossary.tags({lang: rec.text(lang) for lang in rec.langs})
+    return lambda rec: glossary.tags({lang: doc_text(rec, lang) for lang in rec.langs})
 
 
 def index_records(layout: IndexLayout, records: list[Record], encoder: Encoder, spec: ModelSpec,
@@ -190,8 +194,8 @@ def write_index(
             records, counts = result.records, UpdateCounts(added=len(result.records))
         if not records:
             read = len([f for f in result.files if not f.failed])
-            raise NothingToIndex(f"no record with an abstract in {len(result.files)} file(s) read ({read} opened): "
-                                 f"nothing was written{', the index is as it was' if current else ''}")
+            raise NothingToIndex(f"no record with a title or an abstract in {len(result.files)} file(s) read "
+                                 f"({read} opened): nothing was written{', the index is as it was' if current else ''}")
         same_model = old_manifest is not None and old_manifest.model_id == spec.model_id
         encoder = indexing_encoder(spec, old_manifest.dim if same_model else None)
         report = index_records(layout, records, encoder, spec, BuildOptions(index_type=index_type), progress,

@@ -216,9 +216,10 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
         print_json(summary)
     # the summary line goes to the log file in every mode, and to stderr unless --quiet or --json
     log.info(
-        "index %s: %d records (%d added, %d updated, %d removed, %d unchanged); %d files read, %d merged, "
-        "%d skipped; %d chunks embedded; %.1fs", summary["generation"], summary["index_records"],
-        summary["added"], summary["updated"], summary["removed"], summary["unchanged"], summary["files"],
+        "index %s: %d records (%d added, %d updated, %d removed, %d unchanged), %d without abstract; %d files read, "
+        "%d merged, %d skipped; %d chunks embedded; %.1fs", summary["generation"], summary["index_records"],
+        summary["added"], summary["updated"], summary["removed"], summary["unchanged"],
+        summary["index_records_without_abstract"], summary["files"],
         summary["merged"], len(summary["skipped"]), summary["embedded_chunks"], summary["seconds"],
     )
     if result.ingest.files and len(result.ingest.failed_files) == len(result.ingest.files) and not result.ingest.records:
@@ -436,7 +437,7 @@ def show(
     if json_out:
         from search.render import print_json
 
-        print_json(stored.record.to_dict() | {"tags": stored.tags})
+        print_json(stored.record.to_dict() | {"tags": stored.tags, "has_abstract": stored.record.has_abstract()})
     else:
         from search.render import record_text
 
@@ -500,8 +501,9 @@ def stats(index: Path | None = IndexOpt, json_out: bool = JsonOpt) -> None:
 
         print_json(info)
     else:
+        width = max(map(len, info))
         for key, value in info.items():
-            typer.echo(f"{key:>18}: {value}")
+            typer.echo(f"{key:>{width}}: {value}")
 
 
 @app.command("eval")
@@ -569,13 +571,16 @@ def ingest(
         print_json(summary)
     else:
         for fr in result.files:
-            typer.echo(f"{fr.file}: {fr.format or '?'}, {len(fr.records)} records, {len(fr.skipped)} skipped")
+            title_only = sum(not r.has_abstract() for r in fr.records)
+            typer.echo(f"{fr.file}: {fr.format or '?'}, {len(fr.records)} records, {len(fr.skipped)} skipped"
+                       + (f", {title_only} without abstract" if title_only else ""))
         for s in result.skipped:
             typer.echo(f"  skipped {s}")
         for m in result.merges:
             typer.echo(f"  merged {m.merged_id} into {m.kept_id} (same {m.reason})")
         typer.echo(f"{summary['files']} files, {summary['records']} records, {summary['merged']} merged, "
-                   f"{len(summary['skipped'])} skipped")
+                   f"{len(summary['skipped'])} skipped, {summary['records_without_abstract']} without abstract "
+                   "(indexed on title and keywords)")
     if result.files and len(result.failed_files) == len(result.files):
         raise typer.Exit(exitcodes.FAILED)
     raise typer.Exit(exitcodes.SKIPPED if result.skipped else exitcodes.OK)

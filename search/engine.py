@@ -73,7 +73,7 @@ class Hit:
         return {
             "rank": self.rank, "score": round(float(self.score), 4), "id": r.id, "pmid": r.pmid, "doi": r.doi,
             "year": r.year, "journal": r.journal, "title_zh": r.title.get("zh"), "title_en": r.title.get("en"),
-            "snippet": self.snippet,
+            "snippet": self.snippet, "has_abstract": r.has_abstract(),  # false: title-only, snippet is its title
         }
 
 

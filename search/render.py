@@ -35,6 +35,11 @@ def _ident_width(idents: list[str], rank_width: int, console_width: int) -> int:
     return min(longest, max(ID_WIDTH, (console_width - fixed) // 2))
 
 
+def no_abstract_mark(record) -> str:
+    """The mark of a title-only record (indexed on its title and keywords), in its title's language."""
+    return "［无摘要］" if record.title.get("zh") and not record.title.get("en") else "[no abstract]"
+
+
 def hits_table(query: str | Query, hits: list[Hit], explain: bool = False) -> None:
     """Hits as a table: titles in both languages, the best sentence with the query's terms marked."""
     from rich.markup import escape
@@ -59,7 +64,10 @@ def hits_table(query: str | Query, hits: list[Hit], explain: bool = False) -> No
     for h, ident in zip(hits, idents, strict=True):
         r = h.record
         titles = "\n".join(f"[bold]{escape(r.title[lang])}[/bold]" for lang in ("zh", "en") if r.title.get(lang))
-        snippet = rich_markup(h.snippet, q)
+        if r.has_abstract():
+            snippet = rich_markup(h.snippet, q)
+        else:  # a title-only hit: its snippet would repeat the title
+            snippet = f"[dim]{escape(no_abstract_mark(r))}[/dim]"
         body = f"{titles}\n{snippet}" if titles else snippet
         if explain and h.legs:
             legs = "  ".join(f"{leg}: #{v['rank']} ({v['score']:.3f})" for leg, v in h.legs.items())
@@ -75,6 +83,9 @@ def record_text(stored) -> None:
     r = stored.record
     console.print(escape(f"{r.id}  PMID {r.pmid or '-'}  DOI {r.doi or '-'}  {r.year or ''}  {r.journal or ''}"),
                   style="bold")
+    if not r.has_abstract():
+        console.print(escape(f"{no_abstract_mark(r)} indexed on its title and keywords · 仅按标题和关键词检索"),
+                      style="dim")
     for lang in ("zh", "en"):
         if r.title.get(lang) or r.abstract.get(lang):
             console.print()

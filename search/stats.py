@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict
 
+from index.storage import Filters
 from search.engine import Searcher
 
 
@@ -24,6 +25,7 @@ def index_stats(searcher: Searcher) -> dict:
         "records_zh": held["records_zh"],
         "records_en": held["records_en"],
         "records_bilingual": held["records_bilingual"],
+        "records_without_abstract": len(storage.allowed(Filters(has_abstract=False))),  # title-only
         "years": f"{years[0]}–{years[1]}" if years else None,
         "doc_vectors": m.docs,
         "sentence_vectors": m.sentences,

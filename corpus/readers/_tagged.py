@@ -230,7 +230,7 @@ def build(
     )
 
 
-NO_TEXT = "no title and no abstract text"
+NO_TEXT = "no title or abstract text"
 
 
 def outcome(path: Path, no: int, line: int | None, rec: Record | str) -> Record | Skip:

@@ -42,7 +42,8 @@ def test_json_keeps_its_keys(built_index):
     assert out["query"] == "CAR T cells for leukemia"
     assert len(out["results"]) == 3
     for i, r in enumerate(out["results"], 1):
-        assert set(r) == {"rank", "score", "id", "pmid", "doi", "year", "journal", "title_zh", "title_en", "snippet"}
+        assert set(r) == {"rank", "score", "id", "pmid", "doi", "year", "journal", "title_zh", "title_en", "snippet",
+                          "has_abstract"}
         assert r["rank"] == i
     scores = [r["score"] for r in out["results"]]
     assert scores == sorted(scores, reverse=True)
@@ -141,10 +142,10 @@ def test_help_explains_options_with_examples():
 def test_ingest_reports_skips_with_exit_code(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"title": "A", "abstract": "An abstract about CAR-T cells in lymphoma."}\n{not json\n'
-                   '{"title": "No abstract here"}\n', encoding="utf-8")
+                   '{"title": "No abstract here"}\n{"journal": "Neither title nor abstract"}\n', encoding="utf-8")
     proc = run_cli("ingest", str(bad), "--json")
     assert proc.returncode == 3, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["records"] == 1 and len(out["skipped"]) == 2
-    assert {s["record"] for s in out["skipped"]} == {2, 3}
+    assert out["records"] == 2 and out["records_without_abstract"] == 1 and len(out["skipped"]) == 2
+    assert {s["record"] for s in out["skipped"]} == {2, 4}
     assert all(s["file"] == str(bad) for s in out["skipped"])

@@ -1,6 +1,6 @@
 from corpus.record import Record
 from corpus.text import split_sentences
-from index.chunking import chunk_record
+from index.chunking import chunk_record, doc_text
 
 
 def test_chinese_sentences_split_on_full_stops_and_semicolons():
@@ -29,3 +29,21 @@ def test_bilingual_record_gives_doc_and_sentences_per_language():
     assert [d.lang for d in docs] == ["zh", "en"]
     assert [(s.lang, s.position) for s in sents] == [("zh", 0), ("zh", 1), ("zh", 2), ("en", 0), ("en", 1), ("en", 2)]
     assert sents[0].text == "免疫细胞治疗"  # position 0 is the title
+
+
+def test_title_only_record_embeds_its_title_and_keywords_of_each_language():
+    """A letter or a CNKI entry without 摘要: one doc vector per language from title + that language's keywords,
+    and the title as its one sentence (position 0), so it owns a sentence like every record."""
+    rec = Record(id="t", title={"zh": "肺癌免疫治疗述评", "en": "Immunotherapy of lung cancer: a comment"},
+                 keywords=("肺癌", "免疫治疗", "Lung Neoplasms", "Immunotherapy"))
+    docs, sents = chunk_record(rec)
+    assert [(d.lang, d.text) for d in docs] == [("zh", "肺癌免疫治疗述评\n肺癌; 免疫治疗"),
+                                                 ("en", "Immunotherapy of lung cancer: a comment\n"
+                                                        "Lung Neoplasms; Immunotherapy")]
+    assert [(s.lang, s.position, s.text) for s in sents] == [("zh", 0, rec.title["zh"]), ("en", 0, rec.title["en"])]
+
+
+def test_keywords_stay_out_of_records_with_an_abstract():
+    rec = Record(id="a", title={"en": "CAR-T"}, abstract={"en": "It works."}, keywords=("Lymphoma",))
+    assert doc_text(rec, "en") == rec.text("en") == "CAR-T\nIt works."
+    assert doc_text(Record(id="k", title={"en": "Only a title"}), "en") == "Only a title"  # no keywords: the title

@@ -58,6 +58,10 @@ def test_passages_fit_the_model_and_keep_every_sentence():
     assert all(f"patient {i} " in joined for i in range(1, 25))
     assert splitter.passages(Record(id="z", title={"zh": "肺癌"}, abstract={"zh": "免疫治疗。"})) == []
     assert splitter.passages(Record(id="t", title={"en": "Title only"})) == ["Title only"]
+    letter = Record(id="l", title={"en": "A letter on CAR-T"}, keywords=("Lymphoma", "淋巴瘤"))
+    assert splitter.passages(letter) == ["A letter on CAR-T\nLymphoma"]  # a title-only record: its English keywords
+    bilingual = Record(id="b", title={"zh": "肺癌", "en": "Lung cancer"}, abstract={"zh": "免疫治疗。"}, keywords=("PD-1",))
+    assert splitter.passages(bilingual) == ["Lung cancer"]  # has an abstract: the English title alone, as before
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,8 @@ SEED = ROOT / "corpus" / "sample" / "immune-cell-therapy-review.zh-en.txt"
 SEED_TITLE_ZH = "肿瘤免疫细胞治疗:前景与挑战"
 MESOTHELIN = "33795251"  # "Mesothelin-Specific CAR T Cells Target Ovarian Cancer." (2021)
 CAR_T_REVIEW_2019 = "31845217"
-SEARCH_KEYS = {"rank", "score", "id", "pmid", "doi", "year", "journal", "title_zh", "title_en", "snippet"}
+SEARCH_KEYS = {"rank", "score", "id", "pmid", "doi", "year", "journal", "title_zh", "title_en", "snippet",
+               "has_abstract"}
 SMALL = [*range(0, 10), *range(23, 33)]  # lines of the subset: 10 CAR-T abstracts, then 10 others
 EXTRA = [10, 11, 33, 34]  # 2 more of each, added by the update test
 
@@ -231,9 +232,12 @@ def test_stats_json_and_table(built_index, sample_subset):
     assert info["records"] == len(sample_subset[1]) + 1
     assert info["records_zh"] == info["records_bilingual"] == 1
     assert info["generation"] == (built_index / "CURRENT").read_text().strip()
+    assert info["records_without_abstract"] == 0
     table = run("stats", "--index", built_index).stdout
-    assert f"{'records':>18}: {info['records']}" in table
-    assert f"{'model_id':>18}: {info['model_id']}" in table
+    width = max(map(len, info))  # keys right-aligned to the longest
+    assert f"{'records':>{width}}: {info['records']}" in table
+    assert f"{'model_id':>{width}}: {info['model_id']}" in table
+    assert f"{'records_without_abstract':>{width}}: 0" in table
 
 
 # --- eval ---------------------------------------------------------------------------------------------------
@@ -298,22 +302,33 @@ def test_eval_rejects_a_folder_that_is_no_benchmark(tmp_path, monkeypatch):
 def test_ingest_clean_files_exit_0(shared):
     mrhelper = shared / "fixtures" / "mrhelper"
     out = run_json("ingest", mrhelper / "demo_wanfang_202101.NET", mrhelper / "demo_cnki_202101.txt")
-    assert out == {"files": 2, "records": 40, "merged": 0, "skipped": []}
+    assert out == {"files": 2, "records": 40, "records_without_abstract": 0, "merged": 0, "skipped": []}
     table = run("ingest", mrhelper / "demo_wanfang_202101.NET", mrhelper / "demo_cnki_202101.txt").stdout
     assert f"{mrhelper / 'demo_wanfang_202101.NET'}: noteexpress, 20 records, 0 skipped" in table
     assert f"{mrhelper / 'demo_cnki_202101.txt'}: cnki, 20 records, 0 skipped" in table
-    assert "2 files, 40 records, 0 merged, 0 skipped" in table
+    assert "2 files, 40 records, 0 merged, 0 skipped, 0 without abstract" in table
+
+
+def test_ingest_counts_a_title_only_record_exit_0(shared):
+    """The real .nbib export: 10 records, record 7 a Letter without abstract. All 10 read, one counted apart."""
+    nbib = shared / "fixtures" / "mrhelper" / "demo_pubmed_202101.nbib"
+    out = run_json("ingest", nbib)
+    assert (out["records"], out["records_without_abstract"], out["skipped"]) == (10, 1, [])
+    table = run("ingest", nbib).stdout
+    assert f"{nbib}: medline, 10 records, 0 skipped, 1 without abstract" in table
+    assert "1 files, 10 records, 0 merged, 0 skipped, 1 without abstract" in table
 
 
 def test_ingest_with_skips_exit_3(shared):
     nbib = shared / "fixtures" / "mrhelper" / "demo_pubmed_202101.nbib"
-    out = run_json("ingest", nbib, code=3)
-    assert out["records"] == 9
+    ris = shared / "fixtures" / "rispy" / "example_bom.ris"  # one record: a DOI, no title, no abstract
+    out = run_json("ingest", nbib, ris, code=3)
+    assert (out["records"], out["records_without_abstract"]) == (10, 1)
     (skip,) = out["skipped"]
-    assert skip["file"] == str(nbib) and skip["record"] == 7 and skip["line"] == 501
-    assert skip["reason"].startswith("no abstract")
-    table = run("ingest", nbib, code=3).stdout
-    assert f"skipped {nbib} record 7 (line 501): no abstract" in table
+    assert skip["file"] == str(ris) and skip["record"] == 1 and skip["line"] == 1
+    assert skip["reason"].startswith("no title or abstract")
+    table = run("ingest", nbib, ris, code=3).stdout
+    assert f"skipped {ris} record 1 (line 1): no title or abstract" in table
 
 
 def test_ingest_merges_duplicates_from_a_folder(shared, tmp_path):
@@ -335,8 +350,9 @@ def test_ingest_nothing_readable_exit_1(shared):
 
 def test_ingest_strict_stops_at_the_first_problem(shared):
     nbib = shared / "fixtures" / "mrhelper" / "demo_pubmed_202101.nbib"
-    line = one_error_line(run("ingest", nbib, "--strict", code=1))
-    assert "--strict" in line and "record 7" in line
+    ris = shared / "fixtures" / "rispy" / "example_bom.ris"
+    line = one_error_line(run("ingest", nbib, ris, "--strict", code=1))
+    assert "--strict" in line and f"{ris} record 1" in line
 
 
 def test_ingest_unknown_format_is_a_usage_error(shared):
@@ -400,7 +416,9 @@ def current_ids(index: Path) -> list[str]:
 def test_index_build_summary(small, lines):
     s = small.summary
     assert {"files", "records", "merged", "added", "updated", "removed", "unchanged", "skipped", "embedded_chunks",
-            "index_records", "generation", "seconds"} <= set(s)
+            "index_records", "generation", "seconds", "records_without_abstract",
+            "index_records_without_abstract"} <= set(s)
+    assert s["records_without_abstract"] == s["index_records_without_abstract"] == 0
     assert (s["files"], s["records"], s["added"], s["index_records"]) == (1, 20, 20, 20)
     assert (s["updated"], s["removed"], s["unchanged"], s["skipped"]) == (0, 0, 0, [])
     assert s["embedded_chunks"] == 0  # every text was in the embedding cache
@@ -489,8 +507,8 @@ def test_index_update_prune_removes_what_a_file_no_longer_holds(small, tmp_path,
 def test_index_update_with_skipped_records_exits_3(small, tmp_path, lines):
     index = copy_of(small, tmp_path)
     update = tmp_path / "more.jsonl"
-    update.write_text(lines[EXTRA[0]] + "\n{not json\n" + json.dumps({"id": "x1", "title": "No abstract"}) + "\n",
-                      encoding="utf-8")
+    update.write_text(lines[EXTRA[0]] + "\n{not json\n" + json.dumps({"id": "x1", "journal": "No title or abstract"})
+                      + "\n", encoding="utf-8")
     log = tmp_path / "update.log"
     s = run_json("index", "update", update, "--index", index, "--quiet", "--log-file", log, code=3)
     assert s["added"] == 1 and s["index_records"] == 21

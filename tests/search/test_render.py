@@ -157,4 +157,39 @@ def test_print_json_is_utf8_and_parses_back(capsys, seed):
     back = json.loads(out)
     assert back["results"][0]["title_zh"] == seed.title["zh"] and back["results"][0]["score"] == 0.9877
     assert set(back["results"][0]) == {"rank", "score", "id", "pmid", "doi", "year", "journal", "title_zh", "title_en",
-                                       "snippet"}
+                                       "snippet", "has_abstract"}
+    assert back["results"][0]["has_abstract"] is True
+
+
+# --- title-only records (no abstract) ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def letter(medline):
+    """The .nbib export's Letter (PMID 33465338): a title, no abstract."""
+    (rec,) = [r for r in medline if not r.has_abstract()]
+    return rec
+
+
+def test_table_marks_a_title_only_hit_instead_of_repeating_its_title(capsys, letter, medline):
+    hits = make_hits([medline[0], letter], ["Hormone therapy.", letter.title["en"]])
+    hits_table("COVID-19 cancer hospital", hits)
+    out = capsys.readouterr().out
+    assert out.count(letter.title["en"]) == 1  # the title once, no snippet that repeats it
+    assert out.count("[no abstract]") == 1 and "Hormone therapy." in out
+
+
+def test_table_marks_a_chinese_title_only_hit_in_chinese(capsys, seed):
+    title_only = replace(seed, title={"zh": seed.title["zh"]}, abstract={})
+    hits_table("免疫细胞治疗", make_hits([title_only], [seed.title["zh"]]))
+    out = capsys.readouterr().out
+    assert "［无摘要］" in out and "[no abstract]" not in out
+
+
+def test_record_text_and_json_say_a_record_has_no_abstract(capsys, letter, medline):
+    record_text(StoredRecord(0, letter, {}, "0" * 32, 0, 1, 0, 1))
+    out = capsys.readouterr().out
+    assert "[no abstract] indexed on its title and keywords" in out and letter.title["en"] in out
+    record_text(StoredRecord(1, medline[0], {}, "0" * 32, 1, 1, 1, 9))
+    assert "no abstract" not in capsys.readouterr().out
+    assert Hit(1, 0.5, letter, letter.title["en"], "en").to_dict()["has_abstract"] is False
