@@ -1,5 +1,5 @@
 # oncosearch — two commands on a fresh machine:
-#   make demo   create .venv, install, build the default index from the bundled sample, run two queries
+#   make demo   create .venv, install, build the default index from the bundled sample, run four queries
 #   make test   create .venv if needed, install, run the test suite (make test-fast: without the quality floors)
 PYTHON ?= python3
 VENV   ?= .venv
@@ -23,9 +23,12 @@ index: $(STAMP)
 	@if $(BIN)/oncosearch stats >/dev/null 2>&1; then echo "default index present: $$($(BIN)/oncosearch stats --json | $(PY) -c 'import json,sys; d=json.load(sys.stdin); print(d["index_dir"], d["records"], "records")')"; \
 	else $(BIN)/oncosearch index build; fi
 
+# Chinese → both languages, English → English, Chinese → Chinese (a CSL abstract), English → Chinese (a CSL abstract)
 demo: index
 	$(BIN)/oncosearch search "CAR-T细胞治疗的安全性" -k 10
 	$(BIN)/oncosearch search "PD-1 blockade in advanced melanoma" -k 5
+	$(BIN)/oncosearch search "癌症疼痛的吗啡治疗" -k 5
+	$(BIN)/oncosearch search "skin lesions of adult T-cell leukemia/lymphoma" -k 5
 
 test: $(STAMP)
 	$(BIN)/ruff check corpus index search tests bench

@@ -35,9 +35,12 @@ from index.storage.store import Store
 
 
 def sample_sources() -> list[Path]:
-    """The bundled sample corpus: PubMed oncology records and the bilingual seed review."""
+    """The bundled sample corpus: PubMed oncology records (English), the bilingual seed review, and
+    CSL's Chinese medical abstracts on cancer and immunity, so a Chinese query finds Chinese papers
+    too (corpus/sample/PROVENANCE.md says where each comes from)."""
     folder = Path(str(resources.files("corpus") / "sample"))
-    return [folder / "pubmed21n1298-oncology.xml.gz", folder / "immune-cell-therapy-review.zh-en.txt"]
+    return [folder / "pubmed21n1298-oncology.xml.gz", folder / "immune-cell-therapy-review.zh-en.txt",
+            folder / "csl-medicine-oncology.zh.jsonl"]
 
 
 @dataclass
