@@ -97,6 +97,13 @@ IndexOpt = typer.Option(
     "(~/.local/share/oncosearch/index).", show_default=False,
 )
 JsonOpt = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
+ExportFormatOpt = typer.Option(
+    None, "--format", help="table (the default), json (the same as --json), or a file for reference managers: "
+    "ris, bibtex, csl-json, nbib (Zotero, EndNote, NoteExpress import these), csv (Excel, UTF-8), jsonl "
+    "(our own readers take it back).", show_default=False,
+)
+OutputOpt = typer.Option(None, "-o", "--output", help="Write the --format file here (replaced whole, never left "
+                         "half-written) instead of printing it.", show_default=False)
 
 
 def _index_dir(index: Path | None) -> Path:
@@ -130,6 +137,46 @@ def _open_searcher(index: Path | None, model: str | None = None):
     from search.engine import Searcher
 
     return Searcher(_index_dir(index), model=model)
+
+
+def _output_format(json_out: bool, fmt: str | None, output: Path | None) -> str:
+    """The one output format asked for by --json, --format and -o; a contradiction is a usage error,
+    found before the index is opened."""
+    from search.export import FORMATS
+
+    if json_out and fmt not in (None, "json"):
+        _fail(f"--json and --format {fmt} ask for two outputs: --json is short for --format json; keep one",
+              exitcodes.USAGE)
+    fmt = "json" if json_out else (fmt or "table")
+    if fmt not in ("table", "json", *FORMATS):
+        _fail(f"--format {fmt}: choose one of table, json, {', '.join(FORMATS)}", exitcodes.USAGE)
+    if output is not None and fmt not in FORMATS:
+        _fail(f"-o writes a file of --format {', '.join(FORMATS)}; {fmt} goes to the terminal (redirect it with > "
+              "for a file)", exitcodes.USAGE)
+    return fmt
+
+
+def _emit(records, fmt: str, output: Path | None) -> None:
+    """Records in an export format (`search.export`): printed, or written to `output` with a note on stderr.
+
+    The file is written aside and renamed over `output`, so a reader (or an alert mailer picking it
+    up) never sees half a file and a failed write leaves the old one. Shared by every command that
+    answers with records (search, show, similar).
+    """
+    from search.export import export
+
+    records = list(records)
+    text = export(records, fmt)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from index.storage.atomic import atomic_write_text
+
+    try:
+        atomic_write_text(output, text)
+    except OSError as e:
+        _fail(f"cannot write {output}: {e.strerror or e}")
+    typer.echo(f"wrote {len(records)} record{'s' if len(records) != 1 else ''} ({fmt}) to {output}", err=True)
 
 
 def _setup_logging(quiet: bool, log_file: Path | None) -> None:
@@ -381,7 +428,7 @@ def search(
                                         "model (a mismatch is refused).", show_default=False),
     mode: str = ModeOpt,
     explain: bool = typer.Option(False, "--explain", help="Show each leg's rank and score per result."),
-    json_out: bool = JsonOpt,
+    json_out: bool = JsonOpt, fmt: str | None = ExportFormatOpt, output: Path | None = OutputOpt,
 ) -> None:
     """Search the index and print ranked results with their best sentence.
 
@@ -398,9 +445,15 @@ def search(
       oncosearch search "tisagenlecleucel" --mode lexical --explain
 
       oncosearch search "肿瘤浸润淋巴细胞" -k 10 --offset 10      # the second page
+
+      oncosearch search "CAR-T细胞治疗的安全性" -k 50 --format ris -o car-t.ris   # 导入 Zotero / EndNote / NoteExpress
+
+      oncosearch search "PD-1 blockade in melanoma" -k 100 --format csv -o pd1.csv   # opens in Excel
     """
     from search.engine import MODES
 
+    fmt = _output_format(json_out, fmt, output)
+    json_out = fmt == "json"
     if mode not in MODES:
         _fail(f"--mode {mode}: choose one of {', '.join(MODES)}", exitcodes.USAGE)
     if not query.strip():
@@ -410,7 +463,9 @@ def search(
     searcher = _open_searcher(index, model)
     q = searcher.query(query)
     hits = searcher.search(q, k=k, filters=filters, mode=mode, offset=offset)
-    if json_out:
+    if fmt not in ("table", "json"):
+        _emit([h.record for h in hits], fmt, output)
+    elif json_out:
         from search.render import print_json
 
         results = [h.to_dict() | ({"explain": h.legs} if explain else {}) for h in hits]
@@ -424,17 +479,28 @@ def search(
 @app.command()
 def show(
     record_id: str = typer.Argument(..., metavar="ID", help="Record id, PMID or DOI (as shown by search)."),
-    index: Path | None = IndexOpt, json_out: bool = JsonOpt,
+    index: Path | None = IndexOpt, json_out: bool = JsonOpt, fmt: str | None = ExportFormatOpt,
+    output: Path | None = OutputOpt,
 ) -> None:
     """Show one record in full (both languages where present).
 
-    Examples: oncosearch show 33795251    oncosearch show doi:10.1158/0008-5472.can-20-2701 --json
+    Examples:
+
+      oncosearch show 33795251
+
+      oncosearch show doi:10.1158/0008-5472.can-20-2701 --json
+
+      oncosearch show 33795251 --format bibtex >> refs.bib      # 追加到 BibTeX 文献库 (append to a .bib)
     """
+    fmt = _output_format(json_out, fmt, output)
+    json_out = fmt == "json"
     searcher = _open_searcher(index)
     stored = searcher.get(record_id)
     if stored is None:
         _fail(f"no record with id, PMID or DOI {record_id!r} in {searcher.storage.root}")
-    if json_out:
+    if fmt not in ("table", "json"):
+        _emit([stored.record], fmt, output)
+    elif json_out:
         from search.render import print_json
 
         print_json(stored.record.to_dict() | {"tags": stored.tags, "has_abstract": stored.record.has_abstract()})

@@ -298,3 +298,96 @@ def test_exporting_loads_no_format_library_until_asked():
             "print(sorted(m for m in ('rispy', 'bibtexparser', 'citeproc', 'nbib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- the CLI: search / show --format, -o ------------------------------------------------------------------
+
+MESOTHELIN = "33795251"  # "Mesothelin-Specific CAR T Cells Target Ovarian Cancer." (2021), in built_index
+
+
+def cli(*args, code: int = 0):
+    """`oncosearch ARGS` in this process (Typer's CliRunner); asserts the exit code and that nothing raised."""
+    from typer.testing import CliRunner
+
+    from search.cli import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == code, (args, result.exit_code, result.stdout[-2000:], result.stderr[-2000:])
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture
+def wide_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")
+    monkeypatch.delenv("ONCOSEARCH_INDEX", raising=False)
+
+
+def test_search_format_ris_to_a_file(built_index, tmp_path, wide_terminal):
+    import rispy
+
+    out = tmp_path / "car-t.ris"
+    out.write_text("an older export\n", encoding="utf-8")
+    query = ("CAR-T细胞治疗的安全性", "-k", "7", "--index", built_index)
+    result = cli("search", *query, "--format", "ris", "-o", out)
+    assert result.stdout == ""
+    assert result.stderr.strip() == f"wrote 7 records (ris) to {out}"
+    assert [p.name for p in tmp_path.iterdir()] == ["car-t.ris"]  # replaced in place, no temp file left
+    hits = json.loads(cli("search", *query, "--json").stdout)["results"]
+    text = out.read_text(encoding="utf-8")
+    assert [e["id"] for e in rispy.loads(text)] == [h["id"] for h in hits]
+    back = read_file(out)
+    assert back.format == "ris" and [r.id for r in back.records] == [h["id"] for h in hits]
+    seed = next(r for r in back.records if r.title.get("zh") == "肿瘤免疫细胞治疗:前景与挑战")
+    assert seed.abstract["zh"] == read_file(SEED).records[0].abstract["zh"]
+
+
+def test_search_format_json_and_table_print_what_json_and_the_table_print(built_index, wide_terminal):
+    query = ("cytokine release syndrome", "-k", "5", "--index", built_index)
+    assert cli("search", *query, "--format", "json").stdout == cli("search", *query, "--json").stdout
+    assert cli("search", *query, "--format", "json", "--json").stdout == cli("search", *query, "--json").stdout
+    assert cli("search", *query, "--format", "table").stdout == cli("search", *query).stdout
+    assert cli("show", MESOTHELIN, "--index", built_index, "--format", "json").stdout == cli(
+        "show", MESOTHELIN, "--index", built_index, "--json").stdout
+
+
+def test_show_format_bibtex(built_index, tmp_path, wide_terminal):
+    import bibtexparser
+
+    shown = json.loads(cli("show", MESOTHELIN, "--index", built_index, "--json").stdout)
+    text = cli("show", MESOTHELIN, "--index", built_index, "--format", "bibtex").stdout
+    (entry,) = bibtexparser.parse_string(text).entries
+    assert entry["oncosearch-id"] == shown["id"] == f"pmid:{MESOTHELIN}" and entry["pmid"] == MESOTHELIN
+    path = tmp_path / "one.bib"
+    path.write_text(text, encoding="utf-8")
+    (back,) = read_file(path).records
+    for name in ("id", "title", "abstract", "pmid", "doi", "authors", "journal", "year", "volume", "issue", "pages"):
+        assert getattr(back, name) == (tuple(shown[name]) if isinstance(shown[name], list) else shown[name]), name
+    seed_id = read_file(SEED).records[0].id
+    csv_text = cli("show", seed_id, "--index", built_index, "--format", "csv").stdout
+    assert csv_text.startswith("\ufeff") and "肿瘤免疫细胞治疗:前景与挑战" in csv_text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--json", "--format", "ris"), "--json and --format ris ask for two outputs"),
+        (("--format", "endnote"), "--format endnote: choose one of table, json, ris, bibtex, csl-json, nbib, csv, jsonl"),
+        (("-o", "x.txt"), "-o writes a file of --format ris, bibtex"),
+        (("--json", "-o", "x.json"), "json goes to the terminal"),
+    ],
+)
+def test_format_usage_errors(built_index, wide_terminal, args, message):
+    for command in (("search", "CAR-T"), ("show", MESOTHELIN)):
+        result = cli(*command, "--index", built_index, *args, code=2)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("oncosearch: error: ") and message in lines[0], lines
+
+
+def test_an_unwritable_output_is_one_line(built_index, tmp_path, wide_terminal):
+    missing = tmp_path / "no-such-folder" / "x.ris"
+    result = cli("search", "CAR-T", "--index", built_index, "--format", "ris", "-o", missing, code=1)
+    assert result.stderr.strip() == f"oncosearch: error: cannot write {missing}: No such file or directory"
+    assert not missing.parent.exists()
