@@ -13,7 +13,7 @@ owning the nearest vectors, and for exact per-record cosines over those runs.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
@@ -130,6 +130,18 @@ class Storage(ABC):
     @abstractmethod
     def allowed(self, filters: Filters | None) -> np.ndarray | None:
         """Rowids that pass `filters` (None: no restriction)."""
+
+    @abstractmethod
+    def containing(self, phrases: Sequence[str], excluded: Sequence[str] = (),
+                   rows: np.ndarray | None = None) -> np.ndarray:
+        """Rowids (of `rows`, or of every record), ascending, whose title or abstract in either language
+        holds every one of `phrases` and none of `excluded`, as `index.lexical.phrases` matches them
+        (the tokenizer's normalisation; Latin words on word boundaries, Chinese by substring)."""
+
+    @abstractmethod
+    def newest(self, rows: np.ndarray | None, n: int) -> np.ndarray:
+        """The first `n` of `rows` (or of every record) newest first: year descending, records without
+        a year last, then by record id (the same order on every run and after a rebuild)."""
 
     @abstractmethod
     def get(self, rows: list[int]) -> Mapping[int, StoredRecord]:

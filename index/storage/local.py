@@ -10,7 +10,7 @@ and one matrix product on the mapped storage.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +20,7 @@ import numpy as np
 from corpus.record import normalise_doi
 from index import english
 from index.errors import DamagedIndex, NoIndex
+from index.lexical.phrases import Phrase, fold
 from index.storage import store, vectors
 from index.storage.base import DOCS, PASSAGES, SENTENCES, Filters, SentenceText, Storage, TermIndex, VectorField
 from index.storage.layout import IndexLayout
@@ -93,6 +94,7 @@ class LocalGeneration(Storage):
         self.layout, self.root, self.path, self.name = layout, layout.root, generation, generation.name
         self.manifest = manifest
         self.records = manifest.records
+        self._folded: dict[int, str] = {}  # rowid -> its titles and abstracts folded for phrase matching
         try:
             self.store = Store(generation / "store.sqlite")
         except sqlite3.DatabaseError as e:
@@ -181,6 +183,57 @@ class LocalGeneration(Storage):
         except sqlite3.DatabaseError as e:
             raise DamagedIndex(f"{self.store.path}: {e}") from None
         return [SentenceText(vid - start, lang, text) for vid, lang, position, text in rows if position > 0]
+
+    def containing(self, phrases: Sequence[str], excluded: Sequence[str] = (),
+                   rows: np.ndarray | None = None) -> np.ndarray:
+        """A scan in Python over each record's folded text, kept after first use (a long-lived searcher
+        folds each record once). `str.find` plus a boundary check is a few milliseconds for the
+        3,473-record sample; a SQLite function over the same text would fold it again every query."""
+        wanted, unwanted = [Phrase(p) for p in phrases], [Phrase(p) for p in excluded]
+        rows = np.arange(self.records, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+        texts = self._folded_texts(rows)
+        keep = [row for row, text in zip(rows.tolist(), texts, strict=True)
+                if all(p.in_text(text) for p in wanted) and not any(p.in_text(text) for p in unwanted)]
+        return np.array(sorted(keep), dtype=np.int64)
+
+    def _folded_texts(self, rows: np.ndarray) -> list[str]:
+        """Each row's titles and abstracts, folded (`index.lexical.phrases.fold`), one field per line so
+        that no phrase runs from a title into an abstract (a line break inside a field is a space)."""
+        cache = self._folded
+        missing = [row for row in rows.tolist() if row not in cache]
+        if missing:
+            columns = "rowid, title_zh, title_en, abstract_zh, abstract_en"
+            with self._reading():
+                if len(missing) > self.records // 2:  # one pass over the table beats many IN lists
+                    found = self.store.conn.execute(f"SELECT {columns} FROM records").fetchall()
+                else:
+                    found = []
+                    for i in range(0, len(missing), 900):
+                        part = missing[i:i + 900]
+                        found += self.store.conn.execute(
+                            f"SELECT {columns} FROM records WHERE rowid IN ({','.join('?' * len(part))})", part
+                        ).fetchall()
+            for rowid, *fields in found:
+                cache[rowid] = "\n".join(fold(f).replace("\n", " ") for f in fields if f)
+        return [cache[row] for row in rows.tolist()]
+
+    def newest(self, rows: np.ndarray | None, n: int) -> np.ndarray:
+        order, position = self._newest_order
+        if rows is None:
+            return order[:n].copy()
+        rows = np.asarray(rows, dtype=np.int64)
+        return rows[np.argsort(position[rows], kind="stable")][:n]
+
+    @cached_property
+    def _newest_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every rowid newest first (year descending, no year last, then id), and each rowid's place in
+        that order: one read of the table per opened generation."""
+        with self._reading():
+            found = self.store.conn.execute("SELECT rowid FROM records ORDER BY year IS NULL, year DESC, id")
+            order = np.array([r[0] for r in found], dtype=np.int64)
+        position = np.empty(self.records, dtype=np.int64)
+        position[order] = np.arange(len(order))
+        return order, position
 
     def iter_records(self) -> Iterator[StoredRecord]:
         with self._reading():

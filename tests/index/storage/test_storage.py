@@ -76,6 +76,37 @@ def test_filters_are_evaluated_by_the_storage(storage):
     assert filters_sql(Filters(therapy=("car-t",), year_to=2020))[1] == ("car-t", 2020)
 
 
+def _text(stored) -> str:
+    r = stored.record
+    return "\n".join(v for d in (r.title, r.abstract) for v in d.values()).lower()
+
+
+def test_containing_matches_phrases_and_exclusions_in_titles_and_abstracts(storage):
+    every = list(storage.iter_records())
+    with_crs = {s.rowid for s in every if "cytokine release syndrome" in _text(s)}
+    assert with_crs and len(with_crs) < storage.records
+    assert storage.containing(["Cytokine Release Syndrome"]).tolist() == sorted(with_crs)
+    without = storage.containing([], ["cytokine release syndrome"])
+    assert set(without.tolist()) == {s.rowid for s in every} - with_crs
+    with_both = {s.rowid for s in every if "cytokine release syndrome" in _text(s) and "neurotoxicity" in _text(s)}
+    assert set(storage.containing(["cytokine release syndrome", "neurotoxicity"]).tolist()) == with_both
+    rows = np.array(sorted(with_crs)[:2] + [s.rowid for s in every if s.rowid not in with_crs][:3])
+    assert storage.containing(["cytokine release syndrome"], rows=rows).tolist() == sorted(with_crs)[:2]
+    zh = [s.rowid for s in every if "免疫细胞治疗" in _text(s)]
+    assert zh and storage.containing(["免疫細胞治療"]).tolist() == zh  # Traditional meets Simplified
+
+
+def test_newest_orders_by_year_then_id(storage):
+    every = list(storage.iter_records())
+    key = {s.rowid: (s.record.year is None, -(s.record.year or 0), s.record.id) for s in every}
+    expected = sorted(key, key=key.get)
+    assert storage.newest(None, 10).tolist() == expected[:10]
+    assert storage.newest(None, storage.records + 5).tolist() == expected
+    rows = np.array(expected[::3][::-1])  # any order in, newest first out
+    assert storage.newest(rows, 1000).tolist() == expected[::3]
+    assert storage.newest(rows, 2).tolist() == expected[::3][:2]
+
+
 def test_sentences_leave_titles_out_and_point_into_the_run(storage):
     row = next(s.rowid for s in storage.iter_records() if s.record.abstract.get("en"))
     sentences = storage.sentences(row)

@@ -1,0 +1,45 @@
+"""Phrases and excluded words in folded text: the tokenizer's normalisation, Latin word boundaries,
+Chinese by substring."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.lexical.phrases import Phrase, fold
+from index.lexical.tokenize import normalise
+
+
+def found(phrase: str, text: str) -> bool:
+    return Phrase(phrase).in_text(fold(text))
+
+
+def test_fold_is_the_tokenizers_normalisation_then_simplified_and_lower_case():
+    assert fold("ＣＡＲ－Ｔ細胞治療 TNF-α") == "car-t细胞治疗 tnf-alpha"
+    assert fold("Anti–PD‑1") == normalise("Anti–PD‑1").lower() == "anti-pd-1"  # en dash, non-breaking hyphen
+    assert fold("Plain ASCII, Unchanged.") == "plain ascii, unchanged."
+
+
+@pytest.mark.parametrize(("phrase", "text", "expected"), [
+    ("PD-1", "PD-10 expression", False),  # a digit continues the code
+    ("PD-1", "anti-PD-1 antibodies", True),  # a hyphen is a boundary
+    ("PD-1", "PD-1/PD-L1 axis", True),
+    ("mouse", "a mousetrap design", False),
+    ("mouse", "in a mouse model", True),
+    ("mouse", "in mice", False),  # no stemming
+    ("CAR-T", "CAR-T细胞治疗", True),  # a Chinese character is a boundary for a Latin word
+    ("car t", "CAR T-cell therapy", True),
+    ("cytokine release syndrome", "Severe Cytokine Release Syndrome (CRS)", True),
+    ("细胞治疗", "免疫细胞治疗的安全性", True),  # Chinese: substring
+    ("細胞治療", "免疫细胞治疗的安全性", True),  # Traditional query, Simplified text
+    ("细胞治疗", "免疫細胞治療的安全性", True),  # and the reverse
+    ("ＴＮＦ－α", "TNF-alpha levels", True),  # full-width and Greek
+    ("il-6", "IL-6R blockade", False),
+])
+def test_phrase_matching(phrase, text, expected):
+    assert found(phrase, text) is expected
+
+
+def test_spans_find_every_whole_word_occurrence():
+    text = fold("PD-1, PD-10 and anti-PD-1")
+    assert [text[s:e] for s, e in Phrase("pd-1").spans(text)] == ["pd-1", "pd-1"]
+    assert Phrase("pd-1").spans(text)[1][0] == text.index("anti-") + 5
