@@ -365,24 +365,13 @@ def index_check(index: Path | None = IndexOpt, json_out: bool = JsonOpt) -> None
 
 
 def _tags(category: str, values: list[str] | None) -> tuple[str, ...]:
-    """Glossary concept ids for --therapy/--cancer values given as ids or as terms in either language."""
+    """Glossary concept ids for --therapy/--cancer values given as ids or as terms in either language
+    (resolved as the query's therapy:/cancer: terms are, `search.concepts`; an unknown one is a usage error)."""
     if not values:
         return ()
-    from index.lexical.glossary import Glossary
+    from search.concepts import concept_ids
 
-    glossary = Glossary.load()
-    ids: list[str] = []
-    for value in values:
-        if value.lower() in glossary.concepts and glossary.concepts[value.lower()].category == category:
-            ids.append(value.lower())
-            continue
-        found = [c for c in glossary.find(value) if glossary.concepts[c].category == category]
-        if not found:
-            known = sorted(c for c, concept in glossary.concepts.items() if concept.category == category)
-            _fail(f"--{category} {value}: not a {category} term of the glossary; known ids: {', '.join(known[:40])} …",
-                  exitcodes.USAGE)
-        ids += found
-    return tuple(dict.fromkeys(ids))
+    return tuple(dict.fromkeys(i for value in values for i in concept_ids(category, value, f"--{category} {value}")))
 
 
 # the options every command that ranks records takes (search, similar, alert add)
@@ -418,7 +407,8 @@ def _filters(lang: str, year_from: int | None, year_to: int | None, journal: str
 
 @app.command()
 def search(
-    query: str = typer.Argument(..., help="Your question or keywords, in Chinese or English."),
+    query: str = typer.Argument(..., help="Your question or keywords, in Chinese or English, with "
+                                "\"exact phrases\", -excluded words and field terms (see below)."),
     k: int = TopOpt, offset: int = OffsetOpt, lang: str = LangOpt, year_from: int | None = YearFromOpt,
     year_to: int | None = YearToOpt, journal: str | None = JournalOpt, pub_type: str | None = PubTypeOpt,
     therapy: list[str] | None = TherapyOpt, cancer: list[str] | None = CancerOpt,
@@ -432,9 +422,34 @@ def search(
 ) -> None:
     """Search the index and print ranked results with their best sentence.
 
+    Query syntax (查询语法), written inside the query:
+
+      "exact phrase"  “精确短语”  「精确短语」  in the title or abstract
+      (case, full-width and Traditional/Simplified forms do not matter)
+
+      -word  -"phrase"  NOT word     leave out records containing it
+
+      author:Zhang  author:"Zhang Wei"  journal:"Nature Medicine"
+      year:2019  year:2019-2022  pmid:33795251  doi:10.1056/NEJMoa1709866
+      lang:zh  lang:en  therapy:car-t  cancer:lymphoma
+
+    The words left over are ranked as usual; fields and phrases alone list
+    the matching records newest first. Field terms and options must all
+    hold. CAR-T, anti-PD-1 and "breast cancer: ..." stay plain text: a minus
+    excludes only at the start of a word, a field has no space after its
+    colon, and only upper-case NOT is an operator.
+
     Examples:
 
       oncosearch search "CAR-T细胞治疗的安全性"
+
+      oncosearch search '"cytokine release syndrome" -review year:2020-2023'
+
+      oncosearch search '“细胞因子释放综合征” therapy:car-t lang:zh'
+
+      oncosearch search '「免疫檢查點抑制劑」 cancer:nsclc NOT 小鼠'   # 繁体亦可
+
+      oncosearch search 'author:"Zhang Wei" year:2021'   # newest first
 
       oncosearch search "PD-1 blockade in melanoma" -k 20 --year-from 2020 --lang en
 
@@ -459,9 +474,11 @@ def search(
     if not query.strip():
         _fail('empty query: type some words, e.g. oncosearch search "CAR-T cytokine release syndrome"',
               exitcodes.USAGE)
+    from search.query import Query
+
     filters = _filters(lang, year_from, year_to, journal, pub_type, therapy, cancer, has_abstract)
+    q = Query.parse(query)  # a syntax error is reported before the index is opened
     searcher = _open_searcher(index, model)
-    q = searcher.query(query)
     hits = searcher.search(q, k=k, filters=filters, mode=mode, offset=offset)
     if fmt not in ("table", "json"):
         _emit([h.record for h in hits], fmt, output)

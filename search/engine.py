@@ -4,7 +4,9 @@ A `Searcher` holds one opened index (`index.storage.Storage`: the generation tha
 when it was opened) and its legs (`search.legs`): dense (USE), lexical (BM25) and, where the
 index has it, english (MiniLM). For one `Query`:
 
-1. the filters become an allow-list of records, evaluated by the storage before any ranking;
+1. the filters, and the query's own field terms, phrases and exclusions (`search.syntax`), become
+   an allow-list of records, evaluated by the storage before any ranking; a query with nothing
+   left to rank (only fields and phrases) lists the allowed records newest first and stops here;
 2. the legs that rank in this mode read the query and propose candidates (`--mode hybrid`: all
    of them, pooled; `--mode NAME`: that leg alone);
 3. every candidate is scored exactly by every leg taking part, and by the dense leg in every
@@ -25,6 +27,7 @@ import numpy as np
 
 from corpus.record import Record
 from index.errors import ModelMismatch
+from index.lexical.phrases import Phrase, fold
 from index.models.encoders import ModelSpec, single_query_process
 from index.storage import Filters, Storage, open_generation
 from index.storage.base import PASSAGES
@@ -81,7 +84,7 @@ class Searcher:
     """Ranked search over one opened index: a directory (opened and verified here) or a `Storage`."""
 
     def __init__(self, index: Path | Storage, model: str | None = None, doc_weight: float = DOC_WEIGHT,
-                 weights: FusionWeights | None = None, zh_english: bool = ZH_ENGLISH):
+                 weights: FusionWeights | None = None, zh_english: bool = ZH_ENGLISH, syntax: bool = True):
         self.storage = index if isinstance(index, Storage) else open_generation(Path(index))
         if model is not None:
             asked = ModelSpec.parse(model).model_id
@@ -89,6 +92,7 @@ class Searcher:
                 raise ModelMismatch(self.storage.manifest.model_id, asked)
         single_query_process()
         self.zh_english = zh_english
+        self.syntax = syntax  # read query syntax (phrases, -word, fields); off: text is plain (evaluation)
         has_english = self.storage.field(PASSAGES) is not None
         self.weights = weights or (THREE_LEGS if has_english else TWO_LEGS)
         legs: list[Leg] = [DenseLeg(self.storage, doc_weight), LexicalLeg(self.storage)]
@@ -115,7 +119,7 @@ class Searcher:
 
     def query(self, text: str | Query) -> Query:
         """`text` read as a `Query` under this searcher's settings (a `Query` is taken as it is)."""
-        return text if isinstance(text, Query) else Query.parse(text, zh_english=self.zh_english)
+        return text if isinstance(text, Query) else Query.parse(text, zh_english=self.zh_english, syntax=self.syntax)
 
     def ranking_legs(self, mode: str, query: Query) -> list[str]:
         """The legs whose candidates count in `mode` (hybrid: every leg fusion gives a say for this query)."""
@@ -135,20 +139,63 @@ class Searcher:
         Pages are slices of one ranking: the legs' candidate pools are sized by `page_depth`, so
         every page that ends within the same depth tier is ranked from the same pool.
         snippets=False skips picking each hit's best sentence (evaluation needs ranks only).
+
+        The query's own field terms, phrases and exclusions narrow `filters` further (intersection);
+        a query with no free text lists the records they allow, newest first (`listing`).
         """
         if offset < 0 or offset + k > MAX_DEPTH:
             raise QueryError(f"offset {offset} + k {k}: results are ranked to depth {MAX_DEPTH} at most")
         q = self.query(query)
-        if not q.text:
+        if not q.text and not q.restricted:
             raise QueryError("empty query: type some words")
         self.ranking_legs(mode, q)  # an unknown mode or a missing leg is refused before any work
-        allowed = self.storage.allowed(filters)
+        allowed = self.allowed(q, filters)
         if allowed is not None and len(allowed) == 0:
             return []
+        if not q.text:
+            return self.listing(q, allowed, k, offset, snippets)
         evidence = self.evidence(q, page_depth(offset + k), allowed, mode)
         final = self.rank(evidence, mode)
         top = sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[offset:offset + k]
         return self.hits(top, evidence, snippets, first_rank=offset + 1)
+
+    def allowed(self, query: Query, filters: Filters | None = None) -> np.ndarray | None:
+        """Rowids that pass `filters`, the query's field terms, and its phrases and exclusions (all of
+        them), evaluated by the storage before any ranking; None when nothing restricts."""
+        allowed = self.storage.allowed(filters)
+        if not query.filters.empty:
+            own = self.storage.allowed(query.filters)
+            if own is not None:
+                allowed = own if allowed is None else np.intersect1d(allowed, own)
+        if query.phrases or query.excluded:
+            allowed = self.storage.containing(query.phrases, query.excluded, allowed)
+        return allowed
+
+    def listing(self, query: Query, allowed: np.ndarray | None, k: int = 10, offset: int = 0,
+                snippets: bool = True) -> list[Hit]:
+        """Records offset+1 .. offset+k of `allowed`, newest first, for a query of fields and phrases
+        only (nothing to rank by). A listing has no scores (0.0) and no legs; each snippet is the
+        first abstract sentence holding one of the query's phrases, else the first sentence, else
+        the title."""
+        rows = self.storage.newest(allowed, offset + k)[offset:].tolist()
+        records = self.storage.get(rows)
+        phrases = [Phrase(p) for p in query.phrases]
+        hits = []
+        for rank, row in enumerate(rows, offset + 1):
+            record = records[row].record
+            snippet, lang = self._listing_snippet(row, record, phrases) if snippets else ("", "")
+            hits.append(Hit(rank, 0.0, record, snippet, lang))
+        return hits
+
+    def _listing_snippet(self, row: int, record: Record, phrases: list[Phrase]) -> tuple[str, str]:
+        sentences = self.storage.sentences(row)
+        for s in sentences:
+            if phrases and any(p.in_text(fold(s.text)) for p in phrases):
+                return s.text, s.lang
+        if sentences:
+            return sentences[0].text, sentences[0].lang
+        lang = next((lang for lang in ("zh", "en") if record.title.get(lang)), "")
+        return record.title.get(lang, ""), lang
 
     def evidence(self, query: Query, k: int = 10, allowed: np.ndarray | None = None, mode: str = "hybrid"
                  ) -> Evidence:

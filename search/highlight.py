@@ -15,6 +15,10 @@ CD19, never inside a code such as PD-L1, IL-6 or CAR-T) is marked whole when eve
 ("small" in "non-small-cell").
 
 Chinese query words and glossary expansions are matched as substrings, longest first.
+
+A query's exact phrases (search/syntax.py) are marked whole wherever they occur, as the storage
+matched them (`index.lexical.phrases`: folded text, Latin words on word boundaries); a term inside a
+marked phrase is not marked again.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ import re
 
 from corpus.text import CJK as _CJK
 from corpus.text import CJK_CLASS
+from index.lexical.phrases import Phrase, fold
 from index.lexical.tokenize import normalise, tokenize
-from search.query import LexicalQuery
+from search.query import LexicalQuery, Query
 
 _PART = rf"(?:(?![{CJK_CLASS}])[^\W_])+"  # letters and digits of any script but CJK ideographs
 _WORD = re.compile(rf"{_PART}(?:-{_PART})*")  # a word or hyphenated compound, as the tokenizer reads it
@@ -134,8 +139,29 @@ def _english_spans(text: str, wanted: set[str]) -> list[tuple[int, int]]:
     return found
 
 
-def spans(snippet: str, query: LexicalQuery) -> list[tuple[int, int]]:
+def _phrase_spans(snippet: str, phrases: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Spans (offsets of `snippet`) of the phrases, overlapping ones merged. The snippet is folded
+    character by character so that every folded character knows where it came from."""
+    if snippet.isascii():
+        text, src = snippet.lower(), list(range(len(snippet)))
+    else:
+        pieces = [fold(ch) for ch in snippet]
+        text = "".join(pieces)
+        src = [i for i, piece in enumerate(pieces) for _ in piece]
+    found = sorted((src[s], src[e - 1] + 1) for p in phrases for s, e in Phrase(p).spans(text))
+    merged: list[tuple[int, int]] = []
+    for s, e in found:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def spans(snippet: str, query: LexicalQuery | Query) -> list[tuple[int, int]]:
     """Non-overlapping (start, end) character spans of query terms in `snippet` (offsets of `snippet` as given)."""
+    phrases = query.phrases if isinstance(query, Query) else ()
+    marked = _phrase_spans(snippet, phrases) if phrases else []
     text, src = _normalised(snippet)
     found = _english_spans(text, set(query.tokens))
     zh_terms = sorted({t for t in query.tokens if _CJK.search(t) and len(t) >= 2}, key=len, reverse=True)
@@ -144,10 +170,11 @@ def spans(snippet: str, query: LexicalQuery) -> list[tuple[int, int]]:
         for m in re.finditer(re.escape(term), text):
             if not any(s < m.end() and m.start() < e for s, e in found):
                 found.append(m.span())
-    return sorted((src[s], src[e - 1] + 1) for s, e in found)
+    terms = [(src[s], src[e - 1] + 1) for s, e in found]
+    return sorted(marked + [(s, e) for s, e in terms if not any(ms < e and s < me for ms, me in marked)])
 
 
-def rich_markup(snippet: str, query: LexicalQuery, style: str = "bold yellow") -> str:
+def rich_markup(snippet: str, query: LexicalQuery | Query, style: str = "bold yellow") -> str:
     from rich.markup import escape
 
     out, last = [], 0

@@ -12,11 +12,14 @@ read the same `Query`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache, cached_property
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from corpus.text import detect_lang
 from index.lexical.tokenize import tokenize
+from index.storage.base import Filters
+from search.concepts import glossary
+from search.syntax import parse as parse_syntax
 
 EXPANSION_WEIGHT = 0.5  # glossary terms of the concepts the query names
 GLOSS_WEIGHT = 0.3  # CC-CEDICT senses of a Chinese query's everyday words (noisier)
@@ -34,18 +37,11 @@ class LexicalQuery:
     glosses: list[str]
 
 
-@cache
-def _glossary():
-    from index.lexical.glossary import Glossary
-
-    return Glossary.load()
-
-
 def analyse(query: str, expand: bool = True) -> LexicalQuery:
     lang = detect_lang(query)
     own = tokenize(query, lang)
     weights = {t: 1.0 for t in own}
-    expansions = _glossary().expand(query, lang) if expand else []
+    expansions = glossary().expand(query, lang) if expand else []
     for term in expansions:
         for tok in tokenize(term):
             weights.setdefault(tok, EXPANSION_WEIGHT)
@@ -68,14 +64,29 @@ class Query:
     ``__dict__``, which a frozen dataclass without slots allows).
     """
 
-    text: str
+    text: str  # the free text: what the legs rank ("" when the query is only fields and phrases)
     lang: str
     zh_english: bool = ZH_ENGLISH  # let a Chinese query reach the English leg through derived keywords
+    phrases: tuple[str, ...] = ()  # must occur in the title or abstract (search/syntax.py)
+    excluded: tuple[str, ...] = ()  # words and phrases that must not
+    filters: Filters = field(default_factory=Filters)  # the query's own field terms (year:, author:, ...)
 
     @classmethod
-    def parse(cls, text: str, zh_english: bool = ZH_ENGLISH) -> Query:
-        text = text.strip()
-        return cls(text, detect_lang(text), zh_english)
+    def parse(cls, text: str, zh_english: bool = ZH_ENGLISH, syntax: bool = True) -> Query:
+        """`text` read as a query: its phrases, exclusions and field terms taken out (`search.syntax`),
+        or with `syntax=False` all of it as plain text (natural-language questions in evaluation sets,
+        where a quote is punctuation). Raises `QueryError` for malformed syntax."""
+        if not syntax:
+            text = text.strip()
+            return cls(text, detect_lang(text), zh_english)
+        parsed = parse_syntax(text)
+        lang = detect_lang(parsed.text or " ".join(parsed.phrases) or text)
+        return cls(parsed.text, lang, zh_english, parsed.phrases, parsed.excluded, parsed.filters)
+
+    @property
+    def restricted(self) -> bool:
+        """Whether the query carries phrases, exclusions or field terms (applied before ranking)."""
+        return bool(self.phrases or self.excluded) or not self.filters.empty
 
     @cached_property
     def lexical(self) -> LexicalQuery:
