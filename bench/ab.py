@@ -17,7 +17,8 @@ both run by the same interpreter (``--python``, default: this one) on the same i
   bench/run.py, Chinese and English); A and B alternate for --rounds rounds; p50/p95 per round and
   the median of the per-round ratios B/A.
 
-The worker uses only ``search.engine.Searcher(index_dir)`` and ``searcher.search(text, k=10,
+The worker uses only ``search.engine.Searcher(index_dir)`` (questions read as plain text where the
+tree has query syntax: ``plain_searcher`` of bench/run.py) and ``searcher.search(text, k=10,
 mode=mode)``, APIs that both trees share. Both trees get the same queries; their top-10 ids are
 compared too (a refactor of the query path should not change the results). B/A < 1: B is faster.
 The report records each tree's commit and whether its tree is clean, the machine, load averages,
@@ -82,13 +83,14 @@ def _hit_id(hit):
 
 def w_warm(p: dict) -> dict:
     """Searcher opened once; WARMUP untimed queries, then each query timed once."""
+    plain_searcher = _bench_run().plain_searcher  # (bench/run.py itself is not part of the timing)
     t0 = time.perf_counter()
     import search
-    from search.engine import Searcher
+    import search.engine  # noqa: F401  (timed as the import)
 
     import_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    searcher = Searcher(Path(p["index_dir"]))
+    searcher = plain_searcher(Path(p["index_dir"]))
     open_s = time.perf_counter() - t0
     queries = json.loads(Path(p["queries_file"]).read_text(encoding="utf-8"))
     mode = p["mode"]

@@ -39,10 +39,8 @@ def dump(out: Path, sets: list[str], modes: list[str], shared: Path, k: int) -> 
     import search.evaluate as ev
     from corpus.ingest import ingest
     from corpus.readers import read_file
-    from search.engine import Searcher
-
     sys.path.insert(0, str(ROOT))
-    from bench.run import git_state
+    from bench.run import git_state, plain_searcher
 
     code = Path(ev.__file__).resolve().parents[1]
     result: dict = {"code": str(code), **git_state(code), "k": k, "sets": {}}
@@ -67,7 +65,7 @@ def dump(out: Path, sets: list[str], modes: list[str], shared: Path, k: int) -> 
             idx = _path(ev.eval_index(corpus.records + extra, None, folder.name + ("-plus" if extra else "")))
             jobs.append((name, idx, bench.queries))
         for label, idx, queries in jobs:
-            searcher = Searcher(idx)
+            searcher = plain_searcher(idx)  # questions as plain text, as `oncosearch eval` reads them
             for mode in modes:
                 t0 = time.perf_counter()
                 ranked = {}

@@ -69,7 +69,7 @@ def main() -> int:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     a = ap.parse_args()
-    searcher = Searcher(a.index)
+    searcher = Searcher(a.index, syntax=False)  # benchmark questions are plain text, as `oncosearch eval` reads them
     queries = load_queries(ROOT, a.shared, a.queries)
     for q in queries[:3]:  # models loaded, pages touched
         searcher.search(q, mode=a.mode)

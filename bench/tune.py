@@ -110,7 +110,7 @@ def main() -> None:
     chosen = sys.argv[1:] or [*SETS, "wmt18 zh->en", "wmt18 en->zh"]
     report = {}
     for name, records, queries, qrels, index_name in dev_sets(chosen):
-        searcher = Searcher(eval_index(records, None, index_name)[0])
+        searcher = Searcher(eval_index(records, None, index_name)[0], syntax=False)  # questions as plain text
         ids = {s.rowid: s.record.id for s in searcher.storage.iter_records()}
         per_query = {qid: searcher.evidence(searcher.query(text), 10, None, "hybrid") for qid, text in queries.items()}
         report[name] = grid_for(per_query, ids, qrels)

@@ -166,7 +166,9 @@ def eval_index(records: list, model: str | None, name: str, progress=None, engli
 def _rank_all(index_dir: Path, queries: dict[str, str], mode: str, k: int, **searcher_kwargs) -> dict[str, list[str]]:
     from search.engine import Searcher
 
-    searcher = Searcher(index_dir, **searcher_kwargs)  # opened as every reader opens an index: verified
+    # opened as every reader opens an index (verified); the questions are natural language, read as plain
+    # text: a quote in one is punctuation, not a phrase (search/syntax.py)
+    searcher = Searcher(index_dir, **{"syntax": False, **searcher_kwargs})
     return {qid: [h.record.id for h in searcher.search(text, k=k, mode=mode, snippets=False)]
             for qid, text in queries.items()}
 
