@@ -369,7 +369,7 @@ def test_formats_lists_the_readme_names():
     names = run("formats").stdout.split()
     assert sorted(names) == sorted([
         "pubmed-xml", "medline", "ris", "endnote-xml", "refer", "refworks", "noteexpress", "cnki", "wos", "bibtex",
-        "scopus-csv", "journal-page", "jsonl", "csv",
+        "scopus-csv", "journal-page", "csl-json", "jsonl", "csv",
     ])
 
 
