@@ -681,6 +681,11 @@ def formats() -> None:
         typer.echo(name)
 
 
+from search.cli_alerts import alert_app  # noqa: E402  (here: it imports this module's helpers)
+
+app.add_typer(alert_app, name="alert")
+
+
 def main() -> None:
     app()
 

@@ -17,6 +17,11 @@ it passes the named point. Stages, in the order a write passes them:
     switch-tmp      CURRENT.tmp written, not yet renamed over CURRENT
     switch          after CURRENT is switched, before old generations are cleaned
 
+and in `oncosearch alert run` (search/alerts.py), inside its state transaction:
+
+    alert-ranked    every alert ranked, nothing written yet
+    alert-delivered the report written (stdout flushed, -o file renamed), the state not yet committed
+
 Unset (the normal case) every call is one dictionary lookup. ``ONCOSEARCH_CRASH_AT`` is a test
 hook: never set it in production.
 """

@@ -6,6 +6,7 @@
       generations/<name>/     immutable once CURRENT points at it:
           manifest.json  store.sqlite  docs.faiss  sents.faiss  [lexical files]
       cache/                  embeddings by text hash, per model (reused by every build)
+      alerts.sqlite           saved searches (search/alerts.py); writers never touch it
 
 Readers read CURRENT once and keep using that generation even when a writer switches it.
 """
