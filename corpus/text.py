@@ -83,9 +83,11 @@ def detect_lang(text: str) -> str:
     return "zh" if cjk >= latin_words * 0.5 else "en"
 
 
-# A sentence ends at Chinese 。！？；(and their half-width forms in Chinese text), or at
-# English . ! ? ; followed by a space and an upper-case letter, digit or CJK char.
-_ZH_END = re.compile(r"(?<=[。！？；!?;])")
+# A sentence ends at Chinese 。！？；(and their half-width forms in Chinese text; a half-width
+# full stop only between Chinese characters, as many CNKI and CSL abstracts write it, so that
+# 3.5 stays a number), or at English . ! ? ; followed by a space and an upper-case letter, digit
+# or CJK char.
+_ZH_END = re.compile(rf"(?<=[。！？；!?;])|(?<=[{CJK_CLASS}）)]\.)(?=[{CJK_CLASS}])")
 _EN_END = re.compile(
     rf"(?<=[.!?;])\s+(?=[A-Z0-9(\[\"'{CJK_CLASS}])"
     r"|(?<=[。！？；])"

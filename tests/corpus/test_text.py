@@ -47,3 +47,11 @@ _TEXT = st.lists(
 def test_fast_paths_match_reference(s: str) -> None:
     assert clean(s) == _old_clean(s)
     assert squash(s) == _old_squash(s)
+
+
+def test_a_half_width_full_stop_between_chinese_characters_ends_a_sentence():
+    text = "目的 探讨血浆置换在儿童危重症中应用的疗效及安全性.方法 经股静脉建立血管通路,共3.5次治疗.结果 全部患儿均好转。"
+    assert T.split_sentences(text, "zh") == [
+        "目的 探讨血浆置换在儿童危重症中应用的疗效及安全性.", "方法 经股静脉建立血管通路,共3.5次治疗.",
+        "结果 全部患儿均好转。"]
+    assert T.split_sentences("CAR-T therapy (n=3.5).Results", "en") == ["CAR-T therapy (n=3.5).Results"]
