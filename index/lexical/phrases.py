@@ -14,6 +14,7 @@ mark words). No stemming: a phrase is what the words are, "mouse" does not match
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from corpus.text import CJK, to_simplified
@@ -23,12 +24,23 @@ from index.lexical.tokenize import normalise
 def fold(text: str) -> str:
     """`text` as matching reads it: the tokenizer's normalisation, Traditional → Simplified, lower case.
 
-    ASCII text is only lower-cased: NFKC, the dash and Greek table and OpenCC leave it unchanged,
-    and most of a PubMed abstract is ASCII (folding the 3,473-record sample costs a quarter as much).
+    The same as ``to_simplified(normalise(text)).lower()``, run only where it can change anything:
+    NFKC, the dash and Greek table and OpenCC leave ASCII as it is, so each stretch of non-ASCII
+    characters (with the character before it, which a combining mark may join) is normalised on
+    its own and the rest is only lower-cased. Most of a PubMed abstract is ASCII: this folds the
+    3,473 records of the bundled PubMed sample in half the CPU time of normalising them whole.
     """
-    if text.isascii():
-        return text.lower()
-    return to_simplified(normalise(text)).lower()
+    if not text.isascii():
+        text = _NON_ASCII.sub(_fold_run, text)
+    return text.lower()
+
+
+_NON_ASCII = re.compile(r"[\x00-\x7f]?[^\x00-\x7f]+")
+
+
+def _fold_run(m: re.Match) -> str:
+    run = normalise(m[0])
+    return to_simplified(run) if CJK.search(run) else run
 
 
 def _word_char(ch: str) -> bool:

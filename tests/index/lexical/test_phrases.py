@@ -3,10 +3,15 @@ Chinese by substring."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from corpus.text import to_simplified
 from index.lexical.phrases import Phrase, fold
 from index.lexical.tokenize import normalise
+
+SAMPLE = Path(__file__).resolve().parents[3] / "corpus" / "sample"
 
 
 def found(phrase: str, text: str) -> bool:
@@ -17,6 +22,20 @@ def test_fold_is_the_tokenizers_normalisation_then_simplified_and_lower_case():
     assert fold("ＣＡＲ－Ｔ細胞治療 TNF-α") == "car-t细胞治疗 tnf-alpha"
     assert fold("Anti–PD‑1") == normalise("Anti–PD‑1").lower() == "anti-pd-1"  # en dash, non-breaking hyphen
     assert fold("Plain ASCII, Unchanged.") == "plain ascii, unchanged."
+    assert fold("cafe\u0301 ＩＬ－６") == "café il-6"  # a combining accent joins the letter before it
+
+
+def test_fold_equals_normalising_whole_texts_on_real_records(shared):
+    """`fold` normalises only the non-ASCII stretches; on real text in both languages (the bundled
+    PubMed sample, the Chinese CSL sample, WMT18's Chinese sentences with Traditional ones among
+    them) that is exactly the whole-text composition."""
+    from corpus import read_file
+
+    texts = [t for path in sorted(SAMPLE.iterdir()) if path.suffix in (".gz", ".jsonl", ".txt")
+             for r in read_file(path).records for t in (*r.title.values(), *r.abstract.values())]
+    texts += (shared / "bench/wmt18-biomed-zh-en/wmt18.medline.zh-en.zh").read_text(encoding="utf-8").splitlines()
+    assert sum(not t.isascii() for t in texts) > 1000 and any(to_simplified(t) != t for t in texts)
+    assert [fold(t) for t in texts] == [to_simplified(normalise(t)).lower() for t in texts]
 
 
 @pytest.mark.parametrize(("phrase", "text", "expected"), [
