@@ -156,6 +156,21 @@ def _output_format(json_out: bool, fmt: str | None, output: Path | None) -> str:
     return fmt
 
 
+def _show_hits(hits, fmt: str, output: Path | None, explain: bool, query, json_head: dict) -> None:
+    """Ranked hits (of `search` or `similar`) as a table, as JSON (`json_head` plus "results") or
+    as an export file of their records."""
+    if fmt not in ("table", "json"):
+        _emit([h.record for h in hits], fmt, output)
+    elif fmt == "json":
+        from search.render import print_json
+
+        print_json(json_head | {"results": [h.to_dict() | ({"explain": h.legs} if explain else {}) for h in hits]})
+    else:
+        from search.render import hits_table
+
+        hits_table(query, hits, explain=explain)
+
+
 def _emit(records, fmt: str, output: Path | None) -> None:
     """Records in an export format (`search.export`): printed, or written to `output` with a note on stderr.
 
@@ -468,7 +483,6 @@ def search(
     from search.engine import MODES
 
     fmt = _output_format(json_out, fmt, output)
-    json_out = fmt == "json"
     if mode not in MODES:
         _fail(f"--mode {mode}: choose one of {', '.join(MODES)}", exitcodes.USAGE)
     if not query.strip():
@@ -480,17 +494,7 @@ def search(
     q = Query.parse(query)  # a syntax error is reported before the index is opened
     searcher = _open_searcher(index, model)
     hits = searcher.search(q, k=k, filters=filters, mode=mode, offset=offset)
-    if fmt not in ("table", "json"):
-        _emit([h.record for h in hits], fmt, output)
-    elif json_out:
-        from search.render import print_json
-
-        results = [h.to_dict() | ({"explain": h.legs} if explain else {}) for h in hits]
-        print_json({"query": query, "results": results})
-    else:
-        from search.render import hits_table
-
-        hits_table(q, hits, explain=explain)
+    _show_hits(hits, fmt, output, explain, q, {"query": query})
 
 
 @app.command()
@@ -510,14 +514,13 @@ def show(
       oncosearch show 33795251 --format bibtex >> refs.bib      # 追加到 BibTeX 文献库 (append to a .bib)
     """
     fmt = _output_format(json_out, fmt, output)
-    json_out = fmt == "json"
     searcher = _open_searcher(index)
     stored = searcher.get(record_id)
     if stored is None:
         _fail(f"no record with id, PMID or DOI {record_id!r} in {searcher.storage.root}")
     if fmt not in ("table", "json"):
         _emit([stored.record], fmt, output)
-    elif json_out:
+    elif fmt == "json":
         from search.render import print_json
 
         print_json(stored.record.to_dict() | {"tags": stored.tags, "has_abstract": stored.record.has_abstract()})
@@ -535,7 +538,7 @@ def similar(
     therapy: list[str] | None = TherapyOpt, cancer: list[str] | None = CancerOpt,
     has_abstract: bool | None = HasAbstractOpt, index: Path | None = IndexOpt, mode: str = ModeOpt,
     explain: bool = typer.Option(False, "--explain", help="Show each leg's rank and score per result."),
-    json_out: bool = JsonOpt,
+    json_out: bool = JsonOpt, fmt: str | None = ExportFormatOpt, output: Path | None = OutputOpt,
 ) -> None:
     """Records most like one record, in either language (never the record itself).
 
@@ -549,24 +552,19 @@ def similar(
       oncosearch similar 33795251 --lang zh          # 只看中文文献 (Chinese papers only)
 
       oncosearch similar doi:10.1158/0008-5472.can-20-2701 -k 20 --year-from 2020 --json
+
+      oncosearch similar 33795251 -k 50 --format ris -o 相似文献.ris     # into Zotero / EndNote
     """
     from search.engine import MODES
     from search.similar import similar as find_similar
 
+    fmt = _output_format(json_out, fmt, output)
     if mode not in MODES:
         _fail(f"--mode {mode}: choose one of {', '.join(MODES)}", exitcodes.USAGE)
     filters = _filters(lang, year_from, year_to, journal, pub_type, therapy, cancer, has_abstract)
     searcher = _open_searcher(index)
     found = find_similar(searcher, record_id, k=k, filters=filters, offset=offset, mode=mode)
-    if json_out:
-        from search.render import print_json
-
-        results = [h.to_dict() | ({"explain": h.legs} if explain else {}) for h in found.hits]
-        print_json({"similar_to": found.source.record.id, "results": results})
-    else:
-        from search.render import hits_table
-
-        hits_table(found.query, found.hits, explain=explain)
+    _show_hits(found.hits, fmt, output, explain, found.query, {"similar_to": found.source.record.id})
 
 
 @app.command()

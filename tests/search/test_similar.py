@@ -94,3 +94,14 @@ def test_cli_similar_json_and_table(split_index):
     assert table.exit_code == 0 and "肿瘤免疫细胞治疗" in table.output, table.output
     missing = CliRunner().invoke(app, ["similar", "pmid:0", "--index", index])
     assert missing.exit_code == 1 and "no record" in missing.output
+
+
+def test_cli_similar_exports_its_records(split_index, tmp_path):
+    out = tmp_path / "相似.ris"
+    result = CliRunner().invoke(app, ["similar", "seed-zh", "--index", str(split_index[0]), "-k", "4",
+                                      "--format", "ris", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.count("ER  -") == 4 and "seed-zh" not in text and "Immune cell therapy for tumor" in text
+    both = CliRunner().invoke(app, ["similar", "seed-zh", "--index", str(split_index[0]), "--json", "--format", "ris"])
+    assert both.exit_code == 2
