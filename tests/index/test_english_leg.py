@@ -146,6 +146,14 @@ def test_update_keeps_the_choice_and_no_english_drops_it(small_index, tmp_path):
     assert Searcher(index_dir).weights == TWO_LEGS  # the two-leg fusion tuned for such indexes
     with pytest.raises(ValueError, match="no English leg"):
         Searcher(index_dir).search("aspirin", mode="english")
+    # and back: an update with the leg turned on (what `make demo` does after its first answers)
+    # ranks exactly as the index built with it from the start
+    on = write_index(index_dir, [src], update=True, english=True).build
+    assert (on.generation / EN_FILE).exists() and on.embedded_chunks == 0  # only English passages embedded
+    staged, direct = Searcher(index_dir), Searcher(small_index[0])
+    for text in ("does aspirin prevent colon adenomas", "肺癌免疫治疗", "CAR-T cytokine release"):
+        assert [(h.record.id, round(h.score, 6)) for h in staged.search(text, k=5)] == \
+            [(h.record.id, round(h.score, 6)) for h in direct.search(text, k=5)]
 
 
 def test_check_reports_a_damaged_english_leg(small_index, tmp_path):
