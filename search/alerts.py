@@ -214,6 +214,8 @@ class AlertState:
         if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
             return AlertsBusy(f"the alerts of {self.path.parent} are in use by another oncosearch alert command; "
                               f"gave up after waiting {self.wait:g}s (use --wait SECONDS to wait longer)")
+        if isinstance(e, sqlite3.OperationalError):  # the disk's or the folder's fault: full, read-only
+            return AlertError(f"alert state {self.path}: {e}; nothing was changed")
         return AlertError(f"alert state {self.path} cannot be read ({type(e).__name__}: {e}); move it aside "
                           "and add the alerts again")
 
@@ -230,6 +232,9 @@ class AlertState:
             raise self._error(e) from None
         try:
             yield conn
+        except sqlite3.Error as e:  # the disk's or the file's fault (full, read-only, damaged)
+            conn.execute("ROLLBACK")
+            raise self._error(e) from None
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -312,7 +317,8 @@ def add_alert(root: Path, name: str, query: str, filters: Filters | None = None,
     from search.query import Query
 
     check_name(name)
-    if not Query.parse(query).text:
+    parsed = Query.parse(query)  # a syntax error is a QueryError (exit 2), before anything is saved
+    if not parsed.text and not parsed.restricted:
         raise InvalidAlert("empty query: type some words, e.g. \"CAR-T cytokine release syndrome\"")
     if not 1 <= top <= MAX_TOP:
         raise InvalidAlert(f"--top {top}: choose 1 to {MAX_TOP}")

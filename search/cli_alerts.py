@@ -19,7 +19,22 @@ alert_app = typer.Typer(
 )
 
 from search import exitcodes  # noqa: E402
-from search.cli import IndexOpt, JsonOpt, WaitOpt, _fail, _index_dir, _tags  # noqa: E402
+from search.cli import (  # noqa: E402
+    CancerOpt,
+    HasAbstractOpt,
+    IndexOpt,
+    JournalOpt,
+    JsonOpt,
+    LangOpt,
+    PubTypeOpt,
+    TherapyOpt,
+    WaitOpt,
+    YearFromOpt,
+    YearToOpt,
+    _fail,
+    _filters,
+    _index_dir,
+)
 
 
 @alert_app.command("add")
@@ -28,19 +43,9 @@ def alert_add(
     query: str = typer.Argument(..., help="The query, as you would type it to oncosearch search."),
     top: int = typer.Option(20, "--top", "-k", min=1, max=1000, help="Report new records that rank in the "
                             "alert's top N of the whole index."),
-    lang: str = typer.Option("any", "--lang", help="Only records with text in this language: zh, en or any."),
-    year_from: int | None = typer.Option(None, "--year-from", help="Only records published in or after this year."),
-    year_to: int | None = typer.Option(None, "--year-to", help="Only records published in or before this year."),
-    journal: str | None = typer.Option(None, "--journal", help="Only journals whose name contains this text.",
-                                       show_default=False),
-    pub_type: str | None = typer.Option(None, "--pub-type", help="Only records with a publication type "
-                                        "containing this text, e.g. Review, 'Clinical Trial'.", show_default=False),
-    therapy: list[str] | None = typer.Option(None, "--therapy", help="Only records tagged with this therapy "
-                                             "(glossary id or term); repeat for any of several.", show_default=False),
-    cancer: list[str] | None = typer.Option(None, "--cancer", help="Only records tagged with this cancer type; "
-                                            "repeat for any of several.", show_default=False),
-    has_abstract: bool | None = typer.Option(None, "--has-abstract/--no-abstract", help="Only records with an "
-                                             "abstract / only title-only records. Default: both.", show_default=False),
+    lang: str = LangOpt, year_from: int | None = YearFromOpt, year_to: int | None = YearToOpt,
+    journal: str | None = JournalOpt, pub_type: str | None = PubTypeOpt, therapy: list[str] | None = TherapyOpt,
+    cancer: list[str] | None = CancerOpt, has_abstract: bool | None = HasAbstractOpt,
     replace: bool = typer.Option(False, "--replace", help="Replace an alert of this name (it starts afresh: what "
                                  "the index holds now is not news to it)."),
     index: Path | None = IndexOpt, wait: float = WaitOpt,
@@ -56,12 +61,8 @@ def alert_add(
       oncosearch alert add til "tumour-infiltrating lymphocytes" --therapy til --replace
     """
     from search.alerts import add_alert
-    from search.engine import LANGS, Filters
 
-    if lang not in LANGS:
-        _fail(f"--lang {lang}: choose one of {', '.join(LANGS)}", exitcodes.USAGE)
-    filters = Filters(lang=lang, year_from=year_from, year_to=year_to, journal=journal, pub_type=pub_type,
-                      therapy=_tags("therapy", therapy), cancer=_tags("cancer", cancer), has_abstract=has_abstract)
+    filters = _filters(lang, year_from, year_to, journal, pub_type, therapy, cancer, has_abstract)
     alert, records = add_alert(_index_dir(index), name, query, filters, top, replace=replace, wait=wait)
     typer.echo(f"alert {alert.name} {'saved' if not replace else 'saved (replacing any of that name)'}: "
                f"{alert.query!r}, top {alert.top}; the {records} records in the index now are not news to it")

@@ -127,6 +127,7 @@ def test_new_records_are_reported_exactly_once(index, small, lines):
     run("alert", "add", "everything", "tumour", "--top", 100, "--index", index)
     run("alert", "add", "cd276", CD276_QUERY, "--top", 1, "--index", index)
     run("alert", "add", "car-t", "CAR-T cell therapy", "--top", 5, "--index", index)
+    run("alert", "add", "phrase", '"CD276" year:2021', "--top", 5, "--index", index)  # query syntax, as search reads it
     for _ in range(2):  # nothing entered the index yet: no output at all, exit 0
         assert run("alert", "run", "--index", index).stdout == ""
 
@@ -140,6 +141,8 @@ def test_new_records_are_reported_exactly_once(index, small, lines):
     expected = [i for i in car_t_top5 if i in new]  # top 5 of the whole index, old records left out
     assert len(expected) < 5  # old records do rank in that top 5: they were filtered, not absent
     assert got.get("car-t", []) == expected
+    assert got["phrase"] == [i for i in search_ids(index, '"CD276" year:2021', 5) if i in new]
+    assert f"pmid:{CD276}" in got["phrase"]
     assert set(report) == {"generated", "index", "generation", "alerts"}
     assert report["generation"] == (index / "CURRENT").read_text().strip()
     search_keys = set(json.loads(run("search", "tumour", "--index", index, "--json").stdout)["results"][0])
@@ -307,6 +310,7 @@ def test_replace(index):
     (("add", "a b", "tumour"), 2, "alert name 'a b'"),
     (("add", "x" * 41, "tumour"), 2, "alert name"),
     (("add", "a", "   "), 2, "empty query"),
+    (("add", "a", '"unclosed phrase'), 2, "unclosed quote"),
     (("add", "a", "tumour", "--lang", "fr"), 2, "--lang fr"),
     (("add", "a", "tumour", "--therapy", "astrology"), 2, "--therapy astrology"),
     (("add", "a", "tumour", "--top", 0), 2, None),
