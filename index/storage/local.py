@@ -94,7 +94,6 @@ class LocalGeneration(Storage):
         self.layout, self.root, self.path, self.name = layout, layout.root, generation, generation.name
         self.manifest = manifest
         self.records = manifest.records
-        self._folded: dict[int, str] = {}  # rowid -> its titles and abstracts folded for phrase matching
         try:
             self.store = Store(generation / "store.sqlite")
         except sqlite3.DatabaseError as e:
@@ -186,36 +185,46 @@ class LocalGeneration(Storage):
 
     def containing(self, phrases: Sequence[str], excluded: Sequence[str] = (),
                    rows: np.ndarray | None = None) -> np.ndarray:
-        """A scan in Python over each record's folded text, kept after first use (a long-lived searcher
-        folds each record once). `str.find` plus a boundary check is a few milliseconds for the
-        3,473-record sample; a SQLite function over the same text would fold it again every query."""
+        """Matched in Python over each record's folded text (`index.lexical.phrases`): `str.find` and a
+        boundary check, about 7 ms of CPU for a phrase and an excluded word over the 3,473 records of
+        the bundled PubMed sample. Every record's folded text is kept after first use (folding them
+        all took 0.1 s of CPU, holding them 7 MB, for that sample; a long-lived searcher does it once);
+        before that, a few allowed rows (a narrow field term in a one-off CLI search) are folded alone.
+        A SQLite function over the stored text would fold it again every query."""
         wanted, unwanted = [Phrase(p) for p in phrases], [Phrase(p) for p in excluded]
-        rows = np.arange(self.records, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
-        texts = self._folded_texts(rows)
-        keep = [row for row, text in zip(rows.tolist(), texts, strict=True)
+        rows = np.arange(self.records, dtype=np.int64) if rows is None else np.unique(np.asarray(rows, np.int64))
+        ids = rows.tolist()
+        if len(ids) <= self.records // 8 and "_folded" not in self.__dict__:
+            texts = self._folded_texts(ids)
+        else:
+            folded = self._folded
+            texts = [folded[row] for row in ids]
+        keep = [row for row, text in zip(ids, texts, strict=True)
                 if all(p.in_text(text) for p in wanted) and not any(p.in_text(text) for p in unwanted)]
-        return np.array(sorted(keep), dtype=np.int64)
+        return np.array(keep, dtype=np.int64)
 
-    def _folded_texts(self, rows: np.ndarray) -> list[str]:
-        """Each row's titles and abstracts, folded (`index.lexical.phrases.fold`), one field per line so
-        that no phrase runs from a title into an abstract (a line break inside a field is a space)."""
-        cache = self._folded
-        missing = [row for row in rows.tolist() if row not in cache]
-        if missing:
-            columns = "rowid, title_zh, title_en, abstract_zh, abstract_en"
-            with self._reading():
-                if len(missing) > self.records // 2:  # one pass over the table beats many IN lists
-                    found = self.store.conn.execute(f"SELECT {columns} FROM records").fetchall()
-                else:
-                    found = []
-                    for i in range(0, len(missing), 900):
-                        part = missing[i:i + 900]
-                        found += self.store.conn.execute(
-                            f"SELECT {columns} FROM records WHERE rowid IN ({','.join('?' * len(part))})", part
-                        ).fetchall()
-            for rowid, *fields in found:
-                cache[rowid] = "\n".join(fold(f).replace("\n", " ") for f in fields if f)
-        return [cache[row] for row in rows.tolist()]
+    @cached_property
+    def _folded(self) -> list[str]:
+        """Every record's folded text, by rowid."""
+        return self._folded_texts(None)
+
+    def _folded_texts(self, rows: list[int] | None) -> list[str]:
+        """The titles and abstracts of `rows` (None: every record, in rowid order), folded
+        (`index.lexical.phrases.fold`), one field per line so that no phrase runs from a title into an
+        abstract (a line break inside a field is a space)."""
+        columns = "rowid, title_zh, title_en, abstract_zh, abstract_en"
+        with self._reading():
+            if rows is None:
+                found = self.store.conn.execute(f"SELECT {columns} FROM records ORDER BY rowid").fetchall()
+            else:
+                found = []
+                for i in range(0, len(rows), 900):
+                    part = rows[i:i + 900]
+                    found += self.store.conn.execute(
+                        f"SELECT {columns} FROM records WHERE rowid IN ({','.join('?' * len(part))})", part
+                    ).fetchall()
+        folded = {rowid: "\n".join(fold(f).replace("\n", " ") for f in fields if f) for rowid, *fields in found}
+        return [folded[row] for row in (range(self.records) if rows is None else rows)]
 
     def newest(self, rows: np.ndarray | None, n: int) -> np.ndarray:
         order, position = self._newest_order

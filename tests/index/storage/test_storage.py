@@ -96,6 +96,16 @@ def test_containing_matches_phrases_and_exclusions_in_titles_and_abstracts(stora
     assert zh and storage.containing(["免疫細胞治療"]).tolist() == zh  # Traditional meets Simplified
 
 
+def test_containing_a_few_rows_before_anything_is_folded_gives_the_same_answer(built_index, storage):
+    fresh = open_generation(built_index)  # nothing folded yet: only these rows are
+    rows = np.arange(0, storage.records, 9)
+    for phrases, excluded in ((["CAR-T"], []), (["cell"], ["lymphoma", "cytokine release syndrome"]), ([], ["the"])):
+        few = fresh.containing(phrases, excluded, rows)
+        assert "_folded" not in fresh.__dict__
+        assert few.tolist() == np.intersect1d(storage.containing(phrases, excluded), rows).tolist()  # all folded
+    assert len(fresh.containing(["CAR-T"], [], rows)) > 0
+
+
 def test_newest_orders_by_year_then_id(storage):
     every = list(storage.iter_records())
     key = {s.rowid: (s.record.year is None, -(s.record.year or 0), s.record.id) for s in every}
