@@ -63,7 +63,7 @@ class Phrase:
         object.__setattr__(self, "_left", bool(folded) and _word_char(folded[0]))
         object.__setattr__(self, "_right", bool(folded) and _word_char(folded[-1]))
 
-    def _at(self, text: str, start: int) -> int:
+    def find(self, text: str, start: int = 0) -> int:
         """Start of the first whole-word occurrence at or after `start` in folded `text`, or -1."""
         needle, n = self.folded, len(self.folded)
         if not needle:
@@ -79,12 +79,13 @@ class Phrase:
 
     def in_text(self, folded_text: str) -> bool:
         """Whether the phrase occurs in `folded_text` (text already passed through `fold`)."""
-        return self._at(folded_text, 0) >= 0
+        return self.find(folded_text, 0) >= 0
 
     def spans(self, folded_text: str) -> list[tuple[int, int]]:
         """(start, end) of every occurrence in `folded_text`, for highlighting."""
-        out, i = [], self._at(folded_text, 0)
+        out, i = [], self.find(folded_text, 0)
         while i >= 0:
             out.append((i, i + len(self.folded)))
-            i = self._at(folded_text, i + len(self.folded))
+            i = self.find(folded_text, i + len(self.folded))
         return out
+
