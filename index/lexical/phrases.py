@@ -88,4 +88,3 @@ class Phrase:
             out.append((i, i + len(self.folded)))
             i = self.find(folded_text, i + len(self.folded))
         return out
-
