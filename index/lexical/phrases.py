@@ -17,7 +17,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from corpus.text import CJK, to_simplified
+import numpy as np
+
+from corpus.text import CJK, CJK_CLASS, to_simplified
 from index.lexical.tokenize import normalise
 
 
@@ -88,3 +90,37 @@ class Phrase:
             out.append((i, i + len(self.folded)))
             i = self.find(folded_text, i + len(self.folded))
         return out
+
+
+# A Latin word as the matcher's boundaries cut it: a maximal run of letters and digits that are not
+# CJK ideographs (exactly the characters `_word_char` accepts).
+WORDS = re.compile(rf"[^\W_{CJK_CLASS}]+")
+
+
+class WordIndex:
+    """Which texts hold each Latin word, so that a phrase is checked only in texts holding all its
+    words. Exact, not a heuristic: every Latin word of a phrase is cut by the same boundaries as the
+    phrase itself (inside it by its own spaces and punctuation, at its ends by the whole-word check),
+    so a text holding the phrase holds each of its words as a word. A phrase without a Latin word
+    (Chinese) narrows nothing."""
+
+    def __init__(self, texts: list[str]):
+        postings: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            for word in set(WORDS.findall(text)):
+                postings.setdefault(word, []).append(i)
+        self.postings = {word: np.array(ids, dtype=np.int64) for word, ids in postings.items()}
+
+    def candidates(self, phrase: Phrase) -> np.ndarray | None:
+        """Indices, ascending, of the texts holding every Latin word of `phrase`; None when it has none."""
+        words = set(WORDS.findall(phrase.folded))
+        if not words:
+            return None
+        lists = sorted((self.postings.get(w, _NONE) for w in words), key=len)
+        found = lists[0]
+        for ids in lists[1:]:
+            found = np.intersect1d(found, ids, assume_unique=True)
+        return found
+
+
+_NONE = np.zeros(0, dtype=np.int64)

@@ -20,12 +20,14 @@ import numpy as np
 from corpus.record import normalise_doi
 from index import english
 from index.errors import DamagedIndex, NoIndex
-from index.lexical.phrases import Phrase, fold
+from index.lexical.phrases import Phrase, WordIndex, fold
 from index.storage import store, vectors
 from index.storage.base import DOCS, PASSAGES, SENTENCES, Filters, SentenceText, Storage, TermIndex, VectorField
 from index.storage.layout import IndexLayout
 from index.storage.manifest import Manifest
 from index.storage.store import Store, StoredRecord
+
+WORD_INDEX_AFTER = 40  # phrase checks of every record that cost about as much as building the word index
 
 
 def open_local(root: Path, verify: bool = True) -> LocalGeneration:
@@ -94,6 +96,7 @@ class LocalGeneration(Storage):
         self.layout, self.root, self.path, self.name = layout, layout.root, generation, generation.name
         self.manifest = manifest
         self.records = manifest.records
+        self._phrase_checks = 0  # records checked for a phrase so far: enough builds the word index (`containing`)
         try:
             self.store = Store(generation / "store.sqlite")
         except sqlite3.DatabaseError as e:
@@ -185,28 +188,45 @@ class LocalGeneration(Storage):
 
     def containing(self, phrases: Sequence[str], excluded: Sequence[str] = (),
                    rows: np.ndarray | None = None) -> np.ndarray:
-        """Matched in Python over each record's folded text (`index.lexical.phrases`): `str.find` and a
-        boundary check, about 7 ms of CPU for a phrase and an excluded word over the 3,473 records of
-        the bundled PubMed sample. Every record's folded text is kept after first use (folding them
-        all took 0.1 s of CPU, holding them 7 MB, for that sample; a long-lived searcher does it once);
-        before that, a few allowed rows (a narrow field term in a one-off CLI search) are folded alone.
-        A SQLite function over the stored text would fold it again every query."""
+        """Matched in Python over each record's folded text (`index.lexical.phrases`), kept after first
+        use (folding the 3,473 records of the bundled PubMed sample takes 0.1 s of CPU, holding them
+        7 MB); before that, a few allowed rows (a narrow field term) are folded alone. Each allowed
+        record is checked with `str.find` and a boundary check: about 7 ms of CPU for a phrase and an
+        excluded word over that sample. A searcher that keeps answering phrase queries (a server)
+        builds a word index once its checks add up to about what building it costs (0.3 s of CPU, 40
+        scans of every record), and from then on checks only the records holding every Latin word of
+        a phrase. A SQLite function over the stored text would fold it again every query."""
         wanted, unwanted = [Phrase(p) for p in phrases], [Phrase(p) for p in excluded]
-        rows = np.arange(self.records, dtype=np.int64) if rows is None else np.unique(np.asarray(rows, np.int64))
-        ids = rows.tolist()
-        if len(ids) <= self.records // 8 and "_folded" not in self.__dict__:
-            texts = self._folded_texts(ids)
+        keep = np.arange(self.records, dtype=np.int64) if rows is None else np.unique(np.asarray(rows, np.int64))
+        words = None
+        if len(keep) <= self.records // 8 and "_folded" not in self.__dict__:
+            texts: Mapping[int, str] | list[str] = dict(zip(keep.tolist(), self._folded_texts(keep.tolist()),
+                                                            strict=True))
         else:
-            folded = self._folded
-            texts = [folded[row] for row in ids]
-        keep = [row for row, text in zip(ids, texts, strict=True)
-                if all(p.in_text(text) for p in wanted) and not any(p.in_text(text) for p in unwanted)]
-        return np.array(keep, dtype=np.int64)
+            texts = self._folded
+            if self._phrase_checks >= WORD_INDEX_AFTER * self.records:
+                words = self._words
+
+        def holding(phrase: Phrase, among: np.ndarray) -> np.ndarray:
+            if words is not None and (candidates := words.candidates(phrase)) is not None:
+                among = np.intersect1d(among, candidates, assume_unique=True)
+            self._phrase_checks += len(among)
+            return np.array([row for row in among.tolist() if phrase.in_text(texts[row])], dtype=np.int64)
+
+        for phrase in wanted:
+            keep = holding(phrase, keep)
+        for phrase in unwanted:
+            keep = np.setdiff1d(keep, holding(phrase, keep), assume_unique=True)
+        return keep
 
     @cached_property
     def _folded(self) -> list[str]:
         """Every record's folded text, by rowid."""
         return self._folded_texts(None)
+
+    @cached_property
+    def _words(self) -> WordIndex:
+        return WordIndex(self._folded)
 
     def _folded_texts(self, rows: list[int] | None) -> list[str]:
         """The titles and abstracts of `rows` (None: every record, in rowid order), folded

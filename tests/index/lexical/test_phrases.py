@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from corpus.text import to_simplified
-from index.lexical.phrases import Phrase, fold
+from index.lexical.phrases import WORDS, Phrase, WordIndex, fold
 from index.lexical.tokenize import normalise
 
 SAMPLE = Path(__file__).resolve().parents[3] / "corpus" / "sample"
@@ -62,3 +62,29 @@ def test_spans_find_every_whole_word_occurrence():
     text = fold("PD-1, PD-10 and anti-PD-1")
     assert [text[s:e] for s, e in Phrase("pd-1").spans(text)] == ["pd-1", "pd-1"]
     assert Phrase("pd-1").spans(text)[1][0] == text.index("anti-") + 5
+
+
+def test_the_word_index_never_misses_a_text_holding_the_phrase():
+    """Phrases cut from real abstracts at every place (mid-word starts and ends included, so the
+    boundaries matter): the index's candidates hold every text the phrase is in, and leave most out."""
+    from corpus import read_file
+
+    records = read_file(SAMPLE / "pubmed21n1298-oncology.xml.gz").records[:400]
+    texts = [fold("\n".join((*r.title.values(), *r.abstract.values()))) for r in records]
+    index = WordIndex(texts)
+    phrases = {"pd-1", "car-t", "mouse", "cytokine release syndrome", "il-6", "t cell", "1", "(ci", "95%"}
+    for text in texts[::20]:
+        words = text.split()
+        for i in range(0, len(words) - 3, 7):
+            phrases.add(" ".join(words[i:i + 1 + i % 3]))
+    narrowed = 0
+    for phrase in map(Phrase, sorted(phrases)):
+        truth = [i for i, text in enumerate(texts) if phrase.in_text(text)]
+        candidates = index.candidates(phrase)
+        if candidates is None:
+            assert not WORDS.search(phrase.folded)
+            continue
+        assert set(truth) <= set(candidates.tolist()), phrase.text
+        narrowed += len(candidates) < len(texts) / 2
+    assert len(phrases) > 150 and narrowed > len(phrases) * 0.8
+    assert index.candidates(Phrase("免疫细胞")) is None  # Chinese: every text may hold it

@@ -106,6 +106,24 @@ def test_containing_a_few_rows_before_anything_is_folded_gives_the_same_answer(b
     assert len(fresh.containing(["CAR-T"], [], rows)) > 0
 
 
+def test_a_searcher_used_again_narrows_by_its_word_index_with_the_same_answers(built_index):
+    queries = [(["CAR-T"], []), (["cytokine release syndrome"], ["tocilizumab"]), (["免疫细胞"], []),
+               (["immunotherapy"], ["mouse"]), ([], ["the"]), (["t cell", "(CAR)"], [])]
+    scanned = []
+    for phrases, excluded in queries:  # a fresh generation's first phrase query checks every record
+        fresh = open_generation(built_index)
+        scanned.append(fresh.containing(phrases, excluded).tolist())
+        assert "_words" not in fresh.__dict__
+    again = open_generation(built_index)
+    rounds = 0
+    while "_words" not in again.__dict__:  # a searcher that keeps answering builds its word index
+        assert [again.containing(p, e).tolist() for p, e in queries] == scanned
+        rounds += 1
+    assert 3 < rounds < 20  # 40 scans of every record's worth of checks (each round scans several times)
+    assert [again.containing(p, e).tolist() for p, e in queries] == scanned
+    assert all(scanned[:4]) and len(scanned[4]) < 10
+
+
 def test_newest_orders_by_year_then_id(storage):
     every = list(storage.iter_records())
     key = {s.rowid: (s.record.year is None, -(s.record.year or 0), s.record.id) for s in every}
