@@ -70,6 +70,7 @@ class Query:
     phrases: tuple[str, ...] = ()  # must occur in the title or abstract (search/syntax.py)
     excluded: tuple[str, ...] = ()  # words and phrases that must not
     filters: Filters = field(default_factory=Filters)  # the query's own field terms (year:, author:, ...)
+    source: str = field(default="", compare=False)  # the query as typed, to show back ("" when built directly)
 
     @classmethod
     def parse(cls, text: str, zh_english: bool = ZH_ENGLISH, syntax: bool = True) -> Query:
@@ -78,10 +79,10 @@ class Query:
         where a quote is punctuation). Raises `QueryError` for malformed syntax."""
         if not syntax:
             text = text.strip()
-            return cls(text, detect_lang(text), zh_english)
+            return cls(text, detect_lang(text), zh_english, source=text)
         parsed = parse_syntax(text)
         lang = detect_lang(parsed.text or " ".join(parsed.phrases) or text)
-        return cls(parsed.text, lang, zh_english, parsed.phrases, parsed.excluded, parsed.filters)
+        return cls(parsed.text, lang, zh_english, parsed.phrases, parsed.excluded, parsed.filters, text.strip())
 
     @property
     def restricted(self) -> bool:

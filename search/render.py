@@ -50,9 +50,9 @@ def hits_table(query: str | Query, hits: list[Hit], explain: bool = False) -> No
     q = query if isinstance(query, Query) else Query.parse(query)
     console = _console()
     if not hits:
-        console.print(f"No results for [bold]{escape(q.text)}[/bold].")
+        console.print(f"No results for [bold]{escape(q.source or q.text)}[/bold].")
         return
-    table = Table(title=f"Results for: {escape(q.text)}", show_lines=True, expand=True)
+    table = Table(title=f"Results for: {escape(q.source or q.text)}", show_lines=True, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("year", no_wrap=True)

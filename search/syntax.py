@@ -214,7 +214,7 @@ def parse(text: str) -> ParsedQuery:
     """Read phrases, exclusions and field terms out of `text`; the rest is free text.
 
     Text without any of them comes back as it was (stripped), so a plain question reaches the legs
-    exactly as before. Raises `QueryError` ("year:20x9 at position 12: expected a year (2019) or a
+    exactly as before. Raises `QueryError` ("year:20x9 at position 7: expected a year (2019) or a
     range (2019-2022)") for a malformed element.
     """
     scanner = _Scanner(text)

@@ -318,3 +318,11 @@ def test_cli_help_teaches_the_syntax_in_both_languages():
     for example in ('"cytokine release syndrome" -review year:2020-2023', "“细胞因子释放综合征” therapy:car-t lang:zh",
                     "「免疫檢查點抑制劑」", "author:\"Zhang Wei\"", "NOT word"):
         assert example in text, example
+
+
+def test_cli_table_shows_the_query_as_typed(built_index):
+    result = cli("search", 'therapy:car-t "cytokine release syndrome"', "-k", "3", "--index", str(built_index))
+    assert result.exit_code == 0, result.stderr
+    assert 'Results for: therapy:car-t "cytokine release syndrome"' in result.stdout
+    none = cli("search", '"no such phrase anywhere"', "--index", str(built_index))
+    assert 'No results for "no such phrase anywhere".' in " ".join(none.stdout.split())
