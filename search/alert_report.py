@@ -68,7 +68,7 @@ def markdown(run: AlertRun) -> str:
         for i, hit in enumerate(result.new, 1):
             r = hit.record
             first, *others = _titles(r)
-            lines.append(f"{i}. **{md_escape(first)}**" + "".join(f"  \n   {md_escape(t)}" for t in others))
+            lines.append(f"{i}. **{md_escape(first)}**" + "".join(f"  \n   {md_escape(t)}" for t in others) + "  ")
             facts = [str(r.year) if r.year else "", f"*{md_escape(r.journal)}*" if r.journal else "",
                      *(f"[{md_escape(label)}](<{url}>)" for label, url in links(r)), f"rank {hit.rank}"]
             lines.append("   " + " · ".join(f for f in facts if f))

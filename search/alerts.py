@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shlex
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -162,9 +163,9 @@ def filters_as_options(filters: Filters) -> str:
         if name == "has_abstract":
             parts.append("--has-abstract" if value else "--no-abstract")
         elif isinstance(value, list):
-            parts += [f"{flag} {v}" for v in value]
+            parts += [f"{flag} {shlex.quote(v)}" for v in value]
         else:
-            parts.append(f"{flag} {value}")
+            parts.append(f"{flag} {shlex.quote(str(value))}")
     return " ".join(parts)
 
 

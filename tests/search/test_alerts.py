@@ -369,6 +369,8 @@ def test_reports_escape_everything():
     text = markdown(run_)
     assert "\\<script\\>alert\\(1\\)\\</script\\> \\*bold\\* \\[link\\]\\(x\\)" in text
     assert "## x: 1 new record" in text and "(2024-05-02)" in text
+    assert "**  \n   中文 & 标题  \n   2024 · *\\<i\\>J\\</i\\>* · " in text  # one line each, hard breaks
+    assert "<code>--journal &#x27;J &lt;b&gt;&#x27; --therapy car-t</code>" in page  # as typed, quoted, escaped
     assert "(<https://doi.org/10.1/a%3Cb%3E%22c>)" in text
     assert render(AlertRun(Path("/idx"), "g1", "t", (AlertResult(run_.results[0].alert),)), "markdown") == ""
     data = json.loads(render(run_, "json"))
