@@ -74,13 +74,17 @@ def top(scores: dict, ids: dict) -> list[str]:
     return [ids[r] for r, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:100]]
 
 
+def english_scores(views: dict, lead_weight: float) -> dict:
+    """The English leg's scores at another lead share, from its (lead passage, best passage) views."""
+    return {r: lead_weight * lead + (1 - lead_weight) * best for r, (lead, best) in views.items()}
+
+
 def grid_for(per_query: dict, ids: dict, qrels: dict) -> dict:
     """Metrics of every grid point, from each query's `Evidence` (legs run once, only fusion varies)."""
     grid = {}
 
     def english(ev, lw: float) -> dict:
-        views = ev.results["english"].views if "english" in ev.results else {}
-        return {r: lw * lead + (1 - lw) * best for r, (lead, best) in views.items()}
+        return english_scores(ev.results["english"].views if "english" in ev.results else {}, lw)
 
     def row(m: dict) -> dict:
         return {"mrr": round(m["mrr@10"], 4), "ndcg": round(m["ndcg@10"], 4), "r1": round(m["recall@1"], 4)}

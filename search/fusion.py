@@ -24,7 +24,10 @@ class FusionWeights:
     coverage_power: the BM25 weight is scaled by (the query's vocabulary coverage) ** this;
     english_weight / english_weight_zh: share of the English MiniLM leg for an English / a Chinese
       query (a Chinese query reaches it only through derived keywords, a noisier reading);
-    lead_weight: share of the lead passage's cosine in the English score (rest: best passage).
+    lead_weight: share of the lead passage's cosine in the English score (rest: best passage);
+    trust: the English share also moves per query by ``confidence × (its margin − the USE + BM25
+      margin)``, as the USE share does against BM25: a leg that reads a query poorly (a Chinese
+      sentence seen through keyword glosses) has flat scores and gives way to a confident one.
     """
 
     dense_weight: float
@@ -33,6 +36,7 @@ class FusionWeights:
     english_weight: float = 0.0
     english_weight_zh: float = 0.0
     lead_weight: float = 0.0
+    trust: bool = False
 
     def english_for(self, lang: str) -> float:
         """The English leg's share for a query in `lang`: typed English is read by MiniLM as it
@@ -58,35 +62,48 @@ def fuse(scores: Mapping[str, Mapping[int, float]], weights: FusionWeights, lang
     term index knows) scales the lexical weight by ``coverage ** coverage_power``. A query with no
     lexical match (all BM25 scores 0) is ranked by the dense leg alone.
     """
-    return _combine(scores.get("dense", {}), scores.get("lexical", {}), weights.dense_weight, weights.confidence,
-                   lexical_coverage ** weights.coverage_power, scores.get("english"), weights.english_for(lang))
+    lexical = scores.get("lexical", {})
+    matched = normalise(lexical) if lexical and max(lexical.values()) > 0 else None
+    two = fuse_two(normalise(scores.get("dense", {})), matched, weights, lexical_coverage)
+    english = scores.get("english")
+    return add_english(two, normalise(english) if english else None, weights, lang,
+                       (margin(scores.get("dense", {})), margin(english or {})))
 
 
-def _combine(dense: Mapping[int, float], lexical: Mapping[int, float], dense_weight: float, confidence: float,
-             lexical_trust: float, english: Mapping[int, float] | None, english_weight: float) -> dict[int, float]:
-    """`fuse`'s arithmetic for this query's weights.
+def fuse_two(dense: Mapping[int, float], lexical: Mapping[int, float] | None, weights: FusionWeights,
+             lexical_coverage: float = 1.0) -> dict[int, float]:
+    """Step 1 of `fuse`, on normalised scores: USE + BM25 (`lexical` None: no BM25 match, USE alone).
 
     `confidence` shifts the dense share per query toward the leg whose top answer stands further
-    ahead of its runner-up (margin of the normalised scores); 0 keeps the fixed weights.
-    `lexical_trust` (0..1) scales the lexical weight for this query.
+    ahead of its runner-up (margin of the normalised scores); 0 keeps the fixed weights. The
+    lexical weight is scaled by ``lexical_coverage ** coverage_power``.
     """
-    d, lx = normalise(dense), normalise(lexical)
-    if not lexical or max(lexical.values()) <= 0:
-        two = d
-    else:
-        w = dense_weight
-        if confidence:
-            w = min(0.9, max(0.1, w + confidence * (margin(d) - margin(lx))))
-        if lexical_trust < 1.0:
-            w = w / (w + (1 - w) * max(lexical_trust, 0.0))
-        two = {rid: w * d.get(rid, 0.0) + (1 - w) * lx.get(rid, 0.0) for rid in d.keys() | lx.keys()}
-    if not english or english_weight <= 0:
-        return two
-    e = normalise(english)
+    if lexical is None:
+        return dict(dense)
+    w = weights.dense_weight
+    if weights.confidence:
+        w = min(0.9, max(0.1, w + weights.confidence * (margin(dense) - margin(lexical))))
+    trust = lexical_coverage ** weights.coverage_power
+    if trust < 1.0:
+        w = w / (w + (1 - w) * max(trust, 0.0))
+    return {rid: w * dense.get(rid, 0.0) + (1 - w) * lexical.get(rid, 0.0) for rid in dense.keys() | lexical.keys()}
+
+
+def add_english(two: Mapping[int, float], english: Mapping[int, float] | None, weights: FusionWeights,
+                lang: str = "en", raw_margins: tuple[float, float] = (0.0, 0.0)) -> dict[int, float]:
+    """Step 2 of `fuse`: the normalised English leg mixed into step 1's scores with its share for
+    `lang`. With `trust`, the share moves per query by ``confidence × (English margin − USE margin)``
+    on the raw cosines (`raw_margins`: USE's, then MiniLM's top-two gap; both are cosines, so their
+    gaps compare where min-max normalised gaps cannot: a flat leg's tiny lead normalises to 1)."""
+    share = weights.english_for(lang)
+    if not english or share <= 0:
+        return dict(two)
+    if weights.trust and weights.confidence:
+        share = min(0.9, max(0.0, share + weights.confidence * (raw_margins[1] - raw_margins[0])))
     # a record the English leg cannot read (no English text: a Chinese-only paper) keeps its
     # USE + BM25 score whole instead of scoring 0 on that leg: a missing reading is not a bad one
-    return {rid: (1 - english_weight) * two.get(rid, 0.0) + english_weight * e[rid] if rid in e else two[rid]
-            for rid in two.keys() | e.keys()}
+    return {rid: (1 - share) * two.get(rid, 0.0) + share * english[rid] if rid in english else two[rid]
+            for rid in two.keys() | english.keys()}
 
 
 def normalise(scores: Mapping[int, float]) -> dict[int, float]:
