@@ -1,8 +1,10 @@
 """Score fusion: a strong leg keeps its margin; untrusted or empty lexical legs step aside."""
 
+from dataclasses import replace
+
 import pytest
 
-from search.fusion import THREE_LEGS, FusionWeights, fuse
+from search.fusion import THREE_LEGS, TWO_LEGS, FusionWeights, add_english, fuse, fuse_two, margin, normalise
 
 
 def weights(dense: float, confidence: float = 0.0, english: float = 0.0) -> FusionWeights:
@@ -67,3 +69,79 @@ def test_a_record_the_english_leg_cannot_read_keeps_its_other_legs_score():
     assert fused[2] == 1.0  # not dragged to 0.3 for lacking English
     assert fused[1] == pytest.approx(0.3) and fused[3] == pytest.approx(0.7)
     assert fused[2] > fused[3] > fused[1]
+
+
+# A weak leg must not overrule a confident one (issue #13). "Weak": the leg read little of the query
+# (low vocabulary coverage) or its scores are flat (a tiny raw lead that min-max normalisation
+# stretches to the full 0..1 range). "Confident": a clear raw margin between its top two.
+
+def _top(scores: dict[int, float]) -> int:
+    return max(scores, key=lambda r: (scores[r], -r))
+
+
+def test_low_coverage_lexical_leg_does_not_overrule_confident_legs():
+    dense = {1: 0.80, 2: 0.45, 3: 0.40, 4: 0.35}  # USE: record 1, by a clear margin
+    english = {1: 0.70, 2: 0.40, 3: 0.38, 4: 0.35}  # MiniLM agrees
+    lexical = {1: 0.5, 2: 14.0, 3: 0.2, 4: 0.0}  # BM25 is sure of 2, but knew a fifth of the query's words
+    legs = {"dense": dense, "lexical": lexical, "english": english}
+    assert _top(fuse(legs, THREE_LEGS, "en", lexical_coverage=0.2)) == 1
+    assert _top(fuse(legs, THREE_LEGS, "zh", lexical_coverage=0.2)) == 1
+    # nor without the English leg (Chinese-only records, as for an English query in WMT18 en->zh)
+    assert _top(fuse({"dense": dense, "lexical": lexical}, THREE_LEGS, "en", lexical_coverage=0.2)) == 1
+    assert _top(fuse({"dense": dense, "lexical": lexical}, TWO_LEGS, "en", lexical_coverage=0.2)) == 1
+    # the same BM25 reading, with the whole query known, does get its say (the case is not one-sided)
+    assert _top(fuse({"dense": {1: 0.52, 2: 0.50, 3: 0.40, 4: 0.35}, "lexical": lexical, "english": english},
+                     THREE_LEGS, "zh", lexical_coverage=1.0)) == 2
+
+
+def test_flat_english_keywords_do_not_overrule_a_confident_use_on_a_chinese_query():
+    # a Chinese sentence: USE reads it and finds its translation far ahead; MiniLM reads a few keyword
+    # glosses and barely prefers another record (0.515 vs 0.500), which normalises to a full-scale lead
+    dense = {1: 0.80, 2: 0.45, 3: 0.40, 4: 0.35}
+    english = {1: 0.500, 2: 0.515, 3: 0.505, 4: 0.500}
+    lexical = {1: 3.0, 2: 3.2, 3: 1.0, 4: 0.0}
+    legs = {"dense": dense, "lexical": lexical, "english": english}
+    fused = fuse(legs, THREE_LEGS, "zh", lexical_coverage=0.3)
+    assert _top(fused) == 1
+    assert fused[1] - fused[2] > 0.03
+
+
+def test_a_flat_leg_with_no_preference_changes_no_order():
+    dense = {1: 0.62, 2: 0.55, 3: 0.40}
+    flat = {1: 0.5, 2: 0.5, 3: 0.5}  # every record the same: no information
+    fused = fuse({"dense": dense, "lexical": {1: 1.0, 2: 1.0, 3: 1.0}, "english": flat}, THREE_LEGS, "zh")
+    assert sorted(fused, key=fused.get, reverse=True) == [1, 2, 3]
+
+
+def test_confident_english_leg_is_not_overruled_by_a_flat_use_on_an_english_question():
+    dense = {1: 0.50, 2: 0.51, 3: 0.49}  # USE barely prefers 2
+    english = {1: 0.85, 2: 0.40, 3: 0.35}  # MiniLM is sure of 1
+    lexical = {1: 8.0, 2: 7.5, 3: 1.0}
+    assert _top(fuse({"dense": dense, "lexical": lexical, "english": english}, THREE_LEGS, "en")) == 1
+
+
+def test_trust_gives_the_english_leg_its_say_by_its_raw_margin():
+    # weights with a larger English share for Chinese queries (what Chinese questions ask for): without
+    # trust, the flat keyword reading's stretched lead beats USE's clear one; with trust, the English
+    # share shrinks by confidence × (MiniLM margin − USE margin) = 0.6 + (0.015 − 0.35). The shift is in
+    # raw cosine units, so it is large for a translation-like margin (0.35) and small for a 0.1 one.
+    dense = {1: 0.80, 2: 0.45, 3: 0.40, 4: 0.35}
+    english = {1: 0.500, 2: 0.515, 3: 0.505, 4: 0.500}
+    legs = {"dense": dense, "lexical": {1: 1.0, 2: 1.0, 3: 0.0, 4: 0.0}, "english": english}
+    loose = FusionWeights(dense_weight=0.5, confidence=1.0, coverage_power=4.0, english_weight=0.7,
+                          english_weight_zh=0.6, lead_weight=0.3)
+    assert _top(fuse(legs, loose, "zh", 0.3)) == 2  # the case: a weak leg overrules a confident one
+    trusted = fuse(legs, replace(loose, trust=True), "zh", 0.3)
+    assert _top(trusted) == 1
+    # and a decisive English reading keeps (here: gains) its share under the same rule
+    sure = {"dense": {1: 0.50, 2: 0.51, 3: 0.49}, "lexical": {1: 1.0, 2: 1.0, 3: 0.0},
+            "english": {1: 0.85, 2: 0.40, 3: 0.35}}
+    assert _top(fuse(sure, replace(loose, trust=True), "en")) == 1
+
+
+def test_fuse_is_its_two_steps():
+    legs = {"dense": {1: 0.7, 2: 0.6, 3: 0.1}, "lexical": {1: 0.0, 2: 4.0, 3: 1.0}, "english": {1: 0.9, 3: 0.2}}
+    w = replace(THREE_LEGS, trust=True)
+    two = fuse_two(normalise(legs["dense"]), normalise(legs["lexical"]), w, 0.5)
+    stepwise = add_english(two, normalise(legs["english"]), w, "zh", (margin(legs["dense"]), margin(legs["english"])))
+    assert stepwise == fuse(legs, w, "zh", 0.5)
