@@ -28,6 +28,7 @@ import numpy as np
 from index.storage import Filters
 from index.storage.base import DOCS, PASSAGES
 from index.storage.store import StoredRecord
+from search import concepts
 from search.engine import MODES, Evidence, Hit, Searcher, page_depth
 from search.errors import QueryError, UnknownRecord
 from search.fusion import fuse
@@ -100,7 +101,6 @@ def _lexical_state(searcher: Searcher, source: StoredRecord, allowed: np.ndarray
     """The lexical leg's reading of a record: its strongest terms by tf × idf, and its concepts'
     glossary terms in both languages at the expansion weight."""
     from index.lexical.bm25 import record_tokens
-    from index.lexical.glossary import shared_glossary
     from index.lexical.tokenize import tokenize
     from search.legs.lexical import LexicalState
 
@@ -118,7 +118,7 @@ def _lexical_state(searcher: Searcher, source: StoredRecord, allowed: np.ndarray
         return None
     scale = weight[top[0]]
     weights = {t: weight[t] / scale for t in top}
-    glossary = shared_glossary()
+    glossary = concepts.glossary()
     for concept_id in (c for ids in source.tags.values() for c in ids):
         concept = glossary.concepts.get(concept_id)
         for term in (concept.zh + concept.en) if concept else ():

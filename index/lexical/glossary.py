@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,12 +221,6 @@ class Glossary:
         """Pure-CJK Chinese terms (simplified): those jieba must keep as one word."""
         terms = {to_simplified(t) for c in self.concepts.values() for t in c.zh}
         return sorted(t for t in terms if _PURE_CJK.match(t))
-
-
-@functools.cache
-def shared_glossary() -> Glossary:
-    """The bundled glossary, loaded once per process (the query path reads it per query)."""
-    return Glossary.load()
 
 
 def _read_extra_terms(path: Path = EXTRA_TERMS_PATH) -> list[str]:

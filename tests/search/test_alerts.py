@@ -53,22 +53,7 @@ def error_line(result: Result) -> str:
     return lines[0]
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch):
-    """A wide terminal, no default index from the environment, the root logger as it was (index
-    update points it at CliRunner's streams)."""
-    import logging
-
-    monkeypatch.setenv("COLUMNS", "300")
-    monkeypatch.delenv("ONCOSEARCH_INDEX", raising=False)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    for h in root.handlers:
-        if h not in handlers:
-            h.close()
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("isolated_cli")  # tests/search/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -55,22 +55,7 @@ def one_error_line(result: Result) -> str:
     return lines[0]
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch):
-    """A wide terminal (rich wraps tables and help at its width), no default index from the environment,
-    and the root logger as it was: write commands point it at CliRunner's streams, closed after the call."""
-    import logging
-
-    monkeypatch.setenv("COLUMNS", "300")
-    monkeypatch.delenv("ONCOSEARCH_INDEX", raising=False)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    for h in root.handlers:
-        if h not in handlers:
-            h.close()
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("isolated_cli")  # tests/search/conftest.py
 
 
 @pytest.fixture(scope="module")
