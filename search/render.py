@@ -72,7 +72,8 @@ def hits_table(query: str | Query, hits: list[Hit], explain: bool = False) -> No
         if explain and h.legs:
             legs = "  ".join(f"{leg}: #{v['rank']} ({v['score']:.3f})" for leg, v in h.legs.items())
             body += f"\n[cyan]{legs}[/cyan]"
-        table.add_row(str(h.rank), f"{h.score:.3f}", str(r.year or ""), escape(ident), body)
+        score = f"{h.score:.3f}" if q.text else "—"  # fields and phrases alone: listed newest first, not scored
+        table.add_row(str(h.rank), score, str(r.year or ""), escape(ident), body)
     console.print(table)
 
 

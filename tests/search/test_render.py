@@ -193,3 +193,14 @@ def test_record_text_and_json_say_a_record_has_no_abstract(capsys, letter, medli
     record_text(StoredRecord(1, medline[0], {}, "0" * 32, 1, 1, 1, 9))
     assert "no abstract" not in capsys.readouterr().out
     assert Hit(1, 0.5, letter, letter.title["en"], "en").to_dict()["has_abstract"] is False
+
+
+def test_a_listing_has_no_score(capsys, monkeypatch):
+    from corpus.record import Record
+    from search.query import Query
+
+    monkeypatch.setenv("COLUMNS", "200")
+    rec = Record(id="r1", title={"en": "Immunotherapy outcomes"}, abstract={"en": "Immunotherapy helped."}, year=2021)
+    hits_table(Query.parse('"immunotherapy" year:2021'), [Hit(1, 0.0, rec, "Immunotherapy helped.", "en")])
+    out = capsys.readouterr().out
+    assert "—" in out and "0.000" not in out
