@@ -218,6 +218,19 @@ def grid(readings: dict[str, Reading], qrels: dict, metric: str) -> Grid:
                 values, singles)
 
 
+def signals(readings: dict[str, Reading]) -> dict:
+    """Medians of the per-query signals a leg-trust rule can read, per half: the raw top-two gap of
+    USE's and of MiniLM's cosines (lead share 0.3) and BM25's vocabulary coverage of the query."""
+    out = {}
+    for part in ("tune", "held"):
+        rs = [r for q, r in readings.items() if half(q) == part]
+        out[part] = {"use margin": float(np.median([margin(r.dense) for r in rs])),
+                     "minilm margin": float(np.median([margin(r.english(0.3)) for r in rs])),
+                     "bm25 coverage": float(np.median([r.coverage for r in rs]))}
+        out[part] = {k: round(v, 3) for k, v in out[part].items()}
+    return out
+
+
 def setting_means(g: Grid, part: str) -> np.ndarray:
     """Mean value on one half for every full setting: shape (base, English share en, English share zh)."""
     n = len(tune.ENGLISH_WEIGHTS)
@@ -321,13 +334,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "results-tune-split.json")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    grids, qrels_of, timing = {}, {}, {}
+    grids, measured, timing = {}, {}, {}
     for name, records, queries, qrels, index_name in dev_sets(args.sets):
         t = time.perf_counter()
         readings = read_set(records, queries, qrels, index_name, args.evidence_cache)
         t1 = time.perf_counter()
         grids[name] = grid(readings, qrels, HEADLINE[name])
-        qrels_of[name] = qrels
+        measured[name] = signals(readings)
         timing[name] = {"legs_s": round(t1 - t, 1), "grid_s": round(time.perf_counter() - t1, 1)}
         print(f"{name}: {len(readings)} queries, legs {t1 - t:.0f} s, grid {time.perf_counter() - t1:.0f} s",
               file=sys.stderr, flush=True)
@@ -340,6 +353,7 @@ def main(argv: list[str] | None = None) -> None:
     trust = {"on": asdict(trusted), "off": asdict(untrusted), "sets": report(grids, untrusted, trusted, twins)}
     result = {"git": git_state(ROOT), "criterion": CRITERION, "split": "sha1(query id without -en/-zh)[0] even: tune",
               "before": asdict(THREE_LEGS), "after": asdict(after), "sets": rep, "trust (before: off, after: on)": trust,
+              "signals (medians)": measured,
               "seconds": timing, "total_s": round(time.perf_counter() - t0, 1)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
@@ -347,6 +361,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nbefore: {THREE_LEGS}\nafter:  {after}")
     print(f"\nleg trust: best with it off ({untrusted}) vs on ({trusted}):")
     print(table(trust["sets"]))
+    print("\nper-query signals, medians (tune / held): USE raw margin, MiniLM raw margin, BM25 coverage")
+    for name, m in measured.items():
+        print(f"  {name}: " + ", ".join(f"{m['tune'][k]:.3f} / {m['held'][k]:.3f}" for k in m["tune"]))
     print(f"\nwritten to {args.out} ({result['total_s']:.0f} s)")
 
 
