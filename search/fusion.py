@@ -6,7 +6,8 @@ near-perfect leg is not dragged down by another's noise. The dense (USE) and lex
 are combined first, with a per-query shift toward the leg whose top answer stands further ahead
 and a lexical weight scaled by how much of the query the term index knows; the English (MiniLM)
 leg is then mixed in with a share that depends on the query's language. Every weight was chosen
-on the dev sets by bench/tune.py (BENCHMARKS.md).
+on the dev sets by bench/tune.py; bench/tune_split.py checks settings on held-back halves of them
+(BENCHMARKS.md, "Tuning on halves"), which is why `fuse` is two public steps a grid can reuse.
 """
 
 from __future__ import annotations
