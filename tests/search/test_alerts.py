@@ -15,36 +15,20 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from corpus.record import Record
 from index.storage.base import Filters
 from search.alert_report import html_page, markdown, md_escape, render
 from search.alerts import STATE_FILE, Alert, AlertResult, AlertRun, filters_from_dict, filters_to_dict
-from search.cli import app
 from search.engine import Hit
+from tests.search.cli_run import run
 
 SMALL = [*range(0, 10), *range(23, 33)]  # lines of the subset: 10 CAR-T abstracts, then 10 others
 EXTRA = [10, 11, 33, 34]  # the records an update brings: 2 CAR-T, 2 others
 CD276 = "34052626"  # EXTRA's "Targeting CD276 by CAR-T cells induces regression of esophagus squamous cell carcinoma ..."
 CD276_QUERY = "CD276 CAR-T cells esophagus squamous cell carcinoma xenograft"
 HIT_KEYS = {"rank", "score", "id", "pmid", "doi", "year", "journal", "title_zh", "title_en", "snippet"}
-
-
-def run(*args, code: int = 0) -> Result:
-    """`oncosearch ARGS` in this process; asserts the exit code and that no exception escaped."""
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        import traceback
-
-        tb = "".join(traceback.format_exception(result.exception))
-        raise AssertionError(f"oncosearch {' '.join(map(str, args))} raised:\n{tb}\nstderr: {result.stderr}")
-    assert result.exit_code == code, (
-        f"oncosearch {' '.join(map(str, args))}: exit {result.exit_code}, expected {code}\n"
-        f"stdout: {result.stdout[-3000:]}\nstderr: {result.stderr[-3000:]}")
-    for stream in (result.stdout, result.stderr):
-        assert "Traceback" not in stream
-    return result
 
 
 def error_line(result: Result) -> str:

@@ -14,9 +14,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from search.cli import app
+from tests.search.cli_run import run
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "corpus" / "sample" / "immune-cell-therapy-review.zh-en.txt"
@@ -27,22 +27,6 @@ SEARCH_KEYS = {"rank", "score", "id", "pmid", "doi", "year", "journal", "title_z
                "has_abstract"}
 SMALL = [*range(0, 10), *range(23, 33)]  # lines of the subset: 10 CAR-T abstracts, then 10 others
 EXTRA = [10, 11, 33, 34]  # 2 more of each, added by the update test
-
-
-def run(*args, code: int = 0, env: dict | None = None) -> Result:
-    """`oncosearch ARGS` in this process; asserts the exit code and that no exception escaped."""
-    result = CliRunner().invoke(app, [str(a) for a in args], env=env)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        import traceback
-
-        tb = "".join(traceback.format_exception(result.exception))
-        raise AssertionError(f"oncosearch {' '.join(map(str, args))} raised:\n{tb}\nstderr: {result.stderr}")
-    assert result.exit_code == code, (
-        f"oncosearch {' '.join(map(str, args))}: exit {result.exit_code}, expected {code}\n"
-        f"stdout: {result.stdout[-3000:]}\nstderr: {result.stderr[-3000:]}")
-    for stream in (result.stdout, result.stderr):
-        assert "Traceback" not in stream
-    return result
 
 
 def run_json(*args, code: int = 0, env: dict | None = None):
