@@ -72,6 +72,7 @@ class Reading:
     lexical_proposed: list[int]  # the lexical leg's own candidates (its ranking alone)
     views: dict[int, tuple[float, float]]  # English leg: rowid -> (lead passage, best passage) cosines
     ids: dict[int, str] | None = None  # rowid -> record id, for the candidates only
+    proposed: dict[str, list[int]] | None = None  # leg -> its own candidates (None: cached before this was kept)
 
     def english(self, lead_weight: float) -> dict[int, float]:
         return tune.english_scores(self.views, lead_weight)
@@ -116,7 +117,7 @@ def read_set(records, queries: dict, qrels: dict, index_name: str, cache: Path |
         pool = set(ev.results["dense"].scores) | set(lexical.scores) | (set(english.scores) if english else set())
         out[qid] = Reading(ev.query.lang, lexical.coverage, ev.results["dense"].scores, lexical.scores,
                            sorted(ev.proposed.get("lexical", ())), english.views if english else {},
-                           {r: ids[r] for r in pool})
+                           {r: ids[r] for r in pool}, {k: sorted(v) for k, v in ev.proposed.items()})
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(pickle.dumps({q: asdict(r) for q, r in out.items()}))  # plain data: no class path
