@@ -22,3 +22,10 @@ def run(*args, code: int = 0, env: dict | None = None) -> Result:
     for stream in (result.stdout, result.stderr):
         assert "Traceback" not in stream
     return result
+
+
+def error_line(result: Result) -> str:
+    """The one line a failing command printed on stderr (an error is one line, never a traceback)."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("oncosearch: error: "), result.stderr
+    return lines[0]

@@ -15,26 +15,19 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from typer.testing import Result
 
 from corpus.record import Record
 from index.storage.base import Filters
 from search.alert_report import html_page, markdown, md_escape, render
 from search.alerts import STATE_FILE, Alert, AlertResult, AlertRun, filters_from_dict, filters_to_dict
 from search.engine import Hit
-from tests.search.cli_run import run
+from tests.search.cli_run import error_line, run
 
 SMALL = [*range(0, 10), *range(23, 33)]  # lines of the subset: 10 CAR-T abstracts, then 10 others
 EXTRA = [10, 11, 33, 34]  # the records an update brings: 2 CAR-T, 2 others
 CD276 = "34052626"  # EXTRA's "Targeting CD276 by CAR-T cells induces regression of esophagus squamous cell carcinoma ..."
 CD276_QUERY = "CD276 CAR-T cells esophagus squamous cell carcinoma xenograft"
 HIT_KEYS = {"rank", "score", "id", "pmid", "doi", "year", "journal", "title_zh", "title_en", "snippet"}
-
-
-def error_line(result: Result) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("oncosearch: error: "), result.stderr
-    return lines[0]
 
 
 pytestmark = pytest.mark.usefixtures("isolated_cli")  # tests/search/conftest.py

@@ -14,9 +14,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from typer.testing import Result
 
-from tests.search.cli_run import run
+from tests.search.cli_run import error_line, run
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "corpus" / "sample" / "immune-cell-therapy-review.zh-en.txt"
@@ -31,12 +30,6 @@ EXTRA = [10, 11, 33, 34]  # 2 more of each, added by the update test
 
 def run_json(*args, code: int = 0, env: dict | None = None):
     return json.loads(run(*args, "--json", code=code, env=env).stdout)
-
-
-def one_error_line(result: Result) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("oncosearch: error: "), result.stderr
-    return lines[0]
 
 
 pytestmark = pytest.mark.usefixtures("isolated_cli")  # tests/search/conftest.py
@@ -149,7 +142,7 @@ def test_search_usage_errors_exit_2(built_index, args, words):
 def test_no_index_names_the_directory(tmp_path, command):
     missing = tmp_path / "no-index-here"
     result = run(*command, "--index", missing, code=1)
-    line = one_error_line(result)
+    line = error_line(result)
     assert str(missing) in line and "oncosearch index build" in line
     assert result.stdout == ""
     assert not missing.exists()  # a reading command creates nothing
@@ -185,7 +178,7 @@ def test_show_bilingual_seed(built_index):
 
 def test_show_unknown_id_exits_1(built_index):
     result = run("show", "pmid:1", "--index", built_index, code=1)
-    line = one_error_line(result)
+    line = error_line(result)
     assert "no record" in line and "'pmid:1'" in line and str(built_index) in line
     assert result.stdout == ""
 
@@ -261,7 +254,7 @@ def test_eval_beir_folder(beir_folder):
 def test_eval_rejects_a_folder_that_is_no_benchmark(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     (tmp_path / "notes.txt").write_text("not a benchmark\n")
-    line = one_error_line(run("eval", tmp_path, code=1))
+    line = error_line(run("eval", tmp_path, code=1))
     assert "not a BEIR folder" in line and "corpus.jsonl" in line
 
 
@@ -320,7 +313,7 @@ def test_ingest_nothing_readable_exit_1(shared):
 def test_ingest_strict_stops_at_the_first_problem(shared):
     nbib = shared / "fixtures" / "mrhelper" / "demo_pubmed_202101.nbib"
     ris = shared / "fixtures" / "rispy" / "example_bom.ris"
-    line = one_error_line(run("ingest", nbib, ris, "--strict", code=1))
+    line = error_line(run("ingest", nbib, ris, "--strict", code=1))
     assert "--strict" in line and f"{ris} record 1" in line
 
 
@@ -418,7 +411,7 @@ def test_index_check_damaged_copy(small, tmp_path, victim):
     assert result.stdout == "" and any(victim in line for line in result.stderr.splitlines()
                                        if line.startswith("PROBLEM: "))
     search = run("search", "CAR-T cells", "--index", index, code=1)  # a search refuses it too, in one line
-    assert victim in one_error_line(search)
+    assert victim in error_line(search)
 
 
 def test_index_check_without_index(tmp_path):
@@ -494,7 +487,7 @@ def test_index_update_while_another_writer_holds_the_lock_exits_75(small, tmp_pa
     index = copy_of(small, tmp_path)
     with WriterLock(IndexLayout(index).lock_file, wait=0):
         result = run("index", "update", small.source, "--index", index, "--quiet", code=75)
-    assert "is being written by" in one_error_line(result)
+    assert "is being written by" in error_line(result)
     assert (index / "CURRENT").read_text().strip() == small.summary["generation"]
 
 
