@@ -102,7 +102,7 @@ def _lexical_state(searcher: Searcher, source: StoredRecord, allowed: np.ndarray
     glossary terms in both languages at the expansion weight."""
     from index.lexical.bm25 import record_tokens
     from index.lexical.tokenize import tokenize
-    from search.legs.lexical import LexicalState
+    from search.legs.lexical import LexicalLeg
 
     terms = searcher.storage.terms
     counts = Counter(t for t in record_tokens(source.record) if t != "<empty>")
@@ -126,8 +126,4 @@ def _lexical_state(searcher: Searcher, source: StoredRecord, allowed: np.ndarray
                 weights.setdefault(tok, EXPANSION_WEIGHT)
     scores = terms.scores(list(weights), list(weights.values()))
     scores[source.rowid] = -np.inf
-    if allowed is not None:
-        mask = np.full(len(scores), -np.inf, dtype=np.float32)
-        mask[allowed] = 0.0
-        scores = scores + mask
-    return LexicalState(scores, 1.0)
+    return LexicalLeg.state(scores, 1.0, allowed)

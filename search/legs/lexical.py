@@ -36,8 +36,12 @@ class LexicalLeg(Leg):
     def prepare(self, query: Query, allowed: np.ndarray | None) -> LexicalState:
         lq = query.lexical
         terms = self.storage.terms
-        scores = terms.scores(lq.tokens, lq.weights)
-        coverage = terms.coverage(lq.tokens, lq.weights)
+        return self.state(terms.scores(lq.tokens, lq.weights), terms.coverage(lq.tokens, lq.weights), allowed)
+
+    @staticmethod
+    def state(scores: np.ndarray, coverage: float, allowed: np.ndarray | None) -> LexicalState:
+        """BM25 scores of every record as this leg holds them: -inf outside `allowed` (so that no
+        excluded record is ever a candidate)."""
         if allowed is not None:
             mask = np.full(len(scores), -np.inf, dtype=np.float32)
             mask[allowed] = 0.0
