@@ -40,6 +40,10 @@ def describe_error(e: OncosearchError) -> tuple[str, int]:
         return message, exitcodes.BUSY
     if isinstance(e, QueryError):
         return message, exitcodes.USAGE
+    from search.server.settings import UnsafeSettings
+
+    if isinstance(e, UnsafeSettings):
+        return message, exitcodes.USAGE
     return message, exitcodes.FAILED
 
 
@@ -162,9 +166,10 @@ def _show_hits(hits, fmt: str, output: Path | None, explain: bool, query, json_h
     if fmt not in ("table", "json"):
         _emit([h.record for h in hits], fmt, output)
     elif fmt == "json":
+        from search.payloads import hits_payload
         from search.render import print_json
 
-        print_json(json_head | {"results": [h.to_dict() | ({"explain": h.legs} if explain else {}) for h in hits]})
+        print_json(hits_payload(json_head, hits, explain))
     else:
         from search.render import hits_table
 
@@ -379,16 +384,6 @@ def index_check(index: Path | None = IndexOpt, json_out: bool = JsonOpt) -> None
     raise typer.Exit(exitcodes.FAILED if problems else exitcodes.OK)
 
 
-def _tags(category: str, values: list[str] | None) -> tuple[str, ...]:
-    """Glossary concept ids for --therapy/--cancer values given as ids or as terms in either language
-    (resolved as the query's therapy:/cancer: terms are, `search.concepts`; an unknown one is a usage error)."""
-    if not values:
-        return ()
-    from search.concepts import concept_ids
-
-    return tuple(dict.fromkeys(i for value in values for i in concept_ids(category, value, f"--{category} {value}")))
-
-
 # the options every command that ranks records takes (search, similar, alert add)
 TopOpt = typer.Option(10, "-k", "--top", min=1, max=1000, help="Number of results.")
 OffsetOpt = typer.Option(0, "--offset", min=0, max=999, help="Skip this many results (the next page: "
@@ -411,13 +406,14 @@ HasAbstractOpt = typer.Option(None, "--has-abstract/--no-abstract", help="Only r
 
 def _filters(lang: str, year_from: int | None, year_to: int | None, journal: str | None, pub_type: str | None,
              therapy: list[str] | None, cancer: list[str] | None, has_abstract: bool | None):
-    """The filter options as `Filters` (an unknown --lang or glossary term is a usage error)."""
-    from search.engine import LANGS, Filters
+    """The filter options as `Filters` (`search.filters`; an unknown --lang or glossary term is a usage error)."""
+    from search.errors import QueryError
+    from search.filters import read_filters
 
-    if lang not in LANGS:
-        _fail(f"--lang {lang}: choose one of {', '.join(LANGS)}", exitcodes.USAGE)
-    return Filters(lang=lang, year_from=year_from, year_to=year_to, journal=journal, pub_type=pub_type,
-                   therapy=_tags("therapy", therapy), cancer=_tags("cancer", cancer), has_abstract=has_abstract)
+    try:
+        return read_filters(lang, year_from, year_to, journal, pub_type, therapy or (), cancer or (), has_abstract)
+    except QueryError as e:
+        _fail(str(e), exitcodes.USAGE)
 
 
 @app.command()
@@ -521,9 +517,10 @@ def show(
     if fmt not in ("table", "json"):
         _emit([stored.record], fmt, output)
     elif fmt == "json":
+        from search.payloads import record_payload
         from search.render import print_json
 
-        print_json(stored.record.to_dict() | {"tags": stored.tags, "has_abstract": stored.record.has_abstract()})
+        print_json(record_payload(stored))
     else:
         from search.render import record_text
 
@@ -682,6 +679,10 @@ def formats() -> None:
 from search.cli_alerts import alert_app  # noqa: E402  (here: it imports this module's helpers)
 
 app.add_typer(alert_app, name="alert")
+
+from search.cli_serve import serve  # noqa: E402
+
+app.command("serve")(serve)
 
 
 def main() -> None:

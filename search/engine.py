@@ -248,6 +248,20 @@ class Searcher:
         """A record by id, PMID or DOI."""
         return self.storage.find(key)
 
+    def adopt_models(self, other: Searcher) -> None:
+        """Reuse `other`'s loaded query models where its legs read queries with the same ones
+        (a long-running process moving to the next generation of one index)."""
+        for name, leg in self.legs.items():
+            if name in other.legs:
+                leg.adopt_model(other.legs[name])
+
+    def close(self) -> None:
+        """Release the generation (its store; vectors go with the last reference) and the
+        background thread. For a process that outlives generations; a command just exits."""
+        if "_background" in self.__dict__:
+            self._background.shutdown(wait=True)
+        self.storage.close()
+
 
 def page_depth(depth: int) -> int:
     """The depth the legs' candidate pools are sized for: `depth` rounded up to a tier, so that

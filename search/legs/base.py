@@ -59,6 +59,16 @@ class Leg(ABC):
     def scores(self, state: Any, rows: set[int]) -> LegResult:
         """Exact scores of `rows` (every leg's candidates, so no record is ranked on half its evidence)."""
 
+    def model_key(self) -> tuple | None:
+        """What identifies the model this leg encodes queries with (None: it has none)."""
+        return None
+
+    def adopt_model(self, other: Leg) -> None:
+        """Take `other`'s loaded query model when both read queries with the same one: a server
+        opening the next generation of the same index need not load (and hold twice) its models."""
+        if self.model_key() is not None and self.model_key() == other.model_key():
+            self._encoder = getattr(other, "_encoder", None) or getattr(self, "_encoder", None)
+
 
 def row_array(rows: set[int]) -> np.ndarray:
     return np.fromiter(rows, dtype=np.int64, count=len(rows))

@@ -38,6 +38,10 @@ class DenseLeg(Leg):
             self._encoder = query_encoder(m.model_id, m.model_path)
         return self._encoder
 
+    def model_key(self) -> tuple:
+        m = self.storage.manifest
+        return (m.model_id, m.model_path)
+
     def prepare(self, query: Query, allowed: np.ndarray | None) -> np.ndarray:
         return self.encoder.encode([query.text])[0]
 

@@ -49,6 +49,9 @@ class EnglishLeg(Leg):
             self._encoder = MiniLMNumpy(self.model_dir, threads=query_threads())
         return self._encoder
 
+    def model_key(self) -> tuple:
+        return (self.model_id, self.model_dir)
+
     def prepare(self, query: Query, allowed: np.ndarray | None) -> np.ndarray | None:
         text = query.english
         return self.encoder.encode([text])[0] if text is not None else None
