@@ -263,6 +263,15 @@ def test_explain_paging_and_back(tab, server_url):
         assert re.fullmatch(r"rank \d+ · -?\d+\.\d{4}|not used", legs["Semantic USE"])
     assert any(re.fullmatch(r"rank \d+ · .+", v) for h in shown for k, v in h["explain"] if k == "Keywords BM25")
 
+    # nothing ticked: the export link is the shown page, as the query with its page and filters
+    href = page.get_attribute("#export-link", "href")
+    assert page.text_content("#export-link") == f"Export this page ({len(shown)})"
+    assert query_of(href)["q"] == ["CAR T cell therapy"] and "ids" not in query_of(href)
+    import rispy
+
+    exported = rispy.loads(httpx.get(server_url + href).text)
+    assert [e["id"] for e in exported] == [h["id"] for h in shown]
+
     assert page.is_disabled("#prev-page")
     act_and_settle(page, lambda: page.click("#next-page"), "/api/search")
     assert query_of(page.url)["offset"] == ["10"]
@@ -273,6 +282,35 @@ def test_explain_paging_and_back(tab, server_url):
     act_and_settle(page, page.go_back, "/api/search")
     assert "offset" not in query_of(page.url)
     assert [h["id"] for h in hits(page)] == [h["id"] for h in shown]
+    watch.assert_clean()
+
+
+def test_similar_from_the_record_view_and_back(tab, server_url):
+    page, watch = tab.page, tab.watch
+    page.goto(server_url + "/")
+    search(page, "infections in patients receiving CAR-T cells")
+    first = hits(page)[0]
+
+    def open_by_keyboard():
+        page.focus("#results li.hit:nth-child(1) a.open-record")
+        page.keyboard.press("Enter")
+
+    act_and_settle(page, open_by_keyboard, "/api/records/")
+    page.wait_for_selector("#record-body .abstract")
+    act_and_settle(page, lambda: page.click("#record-similar"), "/api/similar/")
+    page.wait_for_function("!document.getElementById('record').open")
+    assert page.text_content("#results-heading") == f"Similar to “{first['title']}”"
+    assert page.evaluate("document.activeElement.id") == "results-heading"
+    similar = hits(page)
+    assert similar and first["id"] not in [h["id"] for h in similar]
+    # a similar page exports its records by id
+    href = page.get_attribute("#export-link", "href")
+    assert query_of(href)["ids"] == [h["id"] for h in similar]
+    # Back leads to the search, not to the closed record view
+    act_and_settle(page, lambda: page.click("#back-to-list"), "/api/search")
+    assert "similar" not in query_of(page.url) and not urlsplit(page.url).fragment
+    assert not page.evaluate("document.getElementById('record').open")
+    assert hits(page)[0]["id"] == first["id"]
     watch.assert_clean()
 
 

@@ -788,13 +788,13 @@
       // from the record view: the similar list takes the record view's place in the history
       const state = { fromList: Boolean(window.history.state && window.history.state.record) && fromList };
       window.history.replaceState(state, "", `${window.location.pathname}?${p}`);
-      opener = null;
+      opener = { id: null, el: $("results-heading") }; // focus moves there once the dialog has closed
       dialog.close();
       route();
     } else {
       go(p, { state: { fromList } });
+      $("results-heading").focus();
     }
-    $("results-heading").focus();
   }
 
   // --- the interface language -------------------------------------------------------------------
