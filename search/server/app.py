@@ -46,6 +46,7 @@ def create_app(settings: ServerSettings, live: LiveIndex | None = None) -> FastA
                   "and keys as the `oncosearch` command's --json. Read-only: indexing stays with `oncosearch index "
                   "update` in cron.")
     app.state.live, app.state.settings, app.state.static = live, settings, page.load_static()
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.include_router(api.router)
     app.include_router(page.router)
     _error_handlers(app)
@@ -85,6 +86,36 @@ def _error_handlers(app: FastAPI) -> None:
         message = {404: f"no such path: {request.url.path}", 405: f"{request.method} is not allowed here: the server "
                    "only answers GET (indexing stays with oncosearch index update)"}.get(e.status_code, str(e.detail))
         return error_response(e.status_code, message, getattr(e, "headers", None))
+
+
+ERROR_SCHEMA = {"type": "object", "required": ["error", "message"],
+                "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+ERRORS = {"400": "Bad input: a parameter out of range, of the wrong type, unknown or malformed",
+          "401": "A token is required (Authorization: Bearer TOKEN)", "404": "No record with this id, PMID or DOI",
+          "503": "No index yet, or the index is damaged"}
+
+
+def _openapi(app: FastAPI) -> dict:
+    """FastAPI's schema with the errors this API really answers (400 where FastAPI says 422), each
+    a JSON object with a message."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        for schemas in ("HTTPValidationError", "ValidationError"):
+            schema["components"]["schemas"].pop(schemas, None)
+        for path, methods in schema.get("paths", {}).items():
+            for operation in methods.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                wanted = ["400", "503"] + (["404"] if "{record_id}" in path or path == "/api/export" else [])
+                wanted += ["401"] if app.state.settings.token else []
+                for status in wanted:
+                    responses[status] = {"description": ERRORS[status], "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def _validation_message(err: dict) -> str:

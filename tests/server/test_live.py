@@ -5,7 +5,6 @@ files and memory (20 switches)."""
 from __future__ import annotations
 
 import gc
-import json
 import os
 import shutil
 from pathlib import Path
@@ -13,34 +12,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from corpus.readers import read_file
 from index.pipeline import write_index
 from index.storage.layout import IndexLayout
 from search.server.app import create_app
 from search.server.live import LiveIndex
 from search.server.settings import ServerSettings
-from tests.conftest import SAMPLE
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory) -> dict[str, Path]:
-    """Two JSONL files of real sample records: A (12 records) and B (3 others)."""
-    folder = tmp_path_factory.mktemp("live-corpus")
-    records = [r for r in read_file(SAMPLE / "pubmed21n1298-oncology.xml.gz").records if r.abstract][:15]
-    out = {}
-    for name, recs in (("A", records[:12]), ("B", records[12:])):
-        out[name] = folder / f"{name}.jsonl"
-        out[name].write_text("".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in recs))
-    return out
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory, files) -> Path:
-    """An index of A, built once; its embedding cache already holds B (so switches embed nothing)."""
-    root = tmp_path_factory.mktemp("live") / "index"
-    write_index(root, [files["A"], files["B"]])
-    write_index(root, [files["A"]])
-    return root
 
 
 @pytest.fixture
