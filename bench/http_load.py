@@ -111,8 +111,10 @@ class Load:
 
 def serve(index: Path, port: int, log: Path, workers: int = 1) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONCOSEARCH_")} | {"PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--index", str(index), "--port", str(port),
-                             "--workers", str(workers), "--quiet"], cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    command = [sys.executable, "-m", "search.cli", "serve", "--index", str(index), "--port", str(port),
+               "--workers", str(workers), "--quiet"]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     import httpx
 
     deadline = time.monotonic() + 300
@@ -172,6 +174,24 @@ async def during_switch(url: str, queries: list[str], index: Path, new_file: Pat
     return result
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the worker processes of --workers N), in MB."""
+    def own(p: int) -> float:
+        try:
+            with open(f"/proc/{p}/status") as f:
+                return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+        except (OSError, StopIteration):
+            return 0.0
+
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return round(own(pid) + sum(own(c) for c in children), 1)
+
+
 def new_records_file(folder: Path, n: int, index: Path) -> Path:
     from corpus import read_file
     from search.engine import Searcher
@@ -222,6 +242,7 @@ def main() -> None:
             print(f"  update {s['update_s']} s; {s['requests_per_s']} req/s, p50 {s['p50_ms']} ms, p99 {s['p99_ms']} "
                   f"ms, {s['failed']} failed; new generation answering {s['new_generation_answering_after_s']} s "
                   "after the switch", file=sys.stderr)
+            result["server_rss_mb"] = rss_mb(server.pid)
         finally:
             server.terminate()
             server.wait(30)
