@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from pathlib import Path
 
 import typer
@@ -53,12 +52,13 @@ def serve(
     import uvicorn
 
     from search.cli import _index_dir
+    from search.server.access import setup_logging
     from search.server.settings import ServerSettings
 
     settings = ServerSettings(index_dir=_index_dir(index), host=host, port=port, token=token or None,
-                              cors_origin=cors, workers=workers)
+                              cors_origin=cors, workers=workers, access_log=not quiet)
     settings.check()  # an unsafe address is refused before anything loads (the boundary words the error)
-    _log_setup(quiet)
+    setup_logging(settings.access_log)
     log = logging.getLogger("oncosearch.server")
     log.info("serving %s on http://%s:%d/ (%d worker%s%s)", settings.index_dir, _url_host(host), port, workers,
              "s" if workers > 1 else "", ", token required" if settings.token else "")
@@ -69,19 +69,25 @@ def serve(
 
         uvicorn.run(create_app(settings), **common)
     else:
-        os.environ.update(settings.to_env())
-        uvicorn.run("search.server.app:app_from_env", factory=True, workers=workers, **common)
+        _run_workers(settings, common)
+
+
+def _run_workers(settings, common: dict) -> None:
+    """`workers` processes sharing one listening socket, as uvicorn.run does, but with TCP_NODELAY
+    on that socket (accepted connections inherit it): uvicorn sets it only on sockets it makes per
+    worker, and without it every answer sent in two writes waits out the client's delayed ACK
+    (about 40 ms a request)."""
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ.update(settings.to_env())
+    config = uvicorn.Config("search.server.app:app_from_env", factory=True, workers=settings.workers, **common)
+    sock = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
-def _log_setup(quiet: bool) -> None:
-    """Server lines and access lines on stderr (journald keeps them under systemd)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    logging.getLogger("oncosearch.access").setLevel(logging.WARNING if quiet else logging.INFO)
-    for noisy in ("sentence_transformers", "transformers", "jieba", "faiss", "httpx", "bm25s"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)

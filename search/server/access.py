@@ -46,3 +46,16 @@ class AccessLog:
             client = (scope.get("client") or ("-", 0))[0]
             log.info('%s "%s %s" %d %dB %.1fms%s', client, scope["method"], url[:MAX_LOGGED_URL], status, size,
                      (time.perf_counter() - start) * 1000, f" gen={generation}" if generation else "")
+
+
+def setup_logging(access_log: bool = True) -> None:
+    """Server and access lines on stderr (journald keeps them under systemd), in the serving process
+    and in each worker process of --workers N (which starts without the parent's logging set-up)."""
+    import sys
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    log.setLevel(logging.INFO if access_log else logging.WARNING)
+    for noisy in ("sentence_transformers", "transformers", "jieba", "faiss", "httpx", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -65,7 +65,11 @@ def create_app(settings: ServerSettings, live: LiveIndex | None = None) -> FastA
 
 def app_from_env() -> FastAPI:
     """The app for a uvicorn worker process (`oncosearch serve --workers N`): settings from the environment."""
-    return create_app(ServerSettings.from_env())
+    from search.server.access import setup_logging
+
+    settings = ServerSettings.from_env()
+    setup_logging(settings.access_log)
+    return create_app(settings)
 
 
 def _error_handlers(app: FastAPI) -> None:

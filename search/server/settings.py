@@ -32,6 +32,7 @@ class ServerSettings:
     cors_origin: str | None = None  # one origin allowed to call the API from its pages (none by default)
     workers: int = 1
     warm: bool = True  # run two queries on each generation before answering from it
+    access_log: bool = True  # one line per request (off: --quiet)
 
     def check(self) -> None:
         """Refuse settings that expose the index: any non-loopback address without a token."""
