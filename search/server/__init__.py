@@ -4,7 +4,7 @@
 - `live`: `LiveIndex`, the current generation followed across cron's switches, leased per request;
 - `api`: the JSON endpoints (the CLI's --json keys), `page`: the page's files and the login form;
 - `security`, `access`, `errors`: raw URL checks, token, headers; one log line per request;
-  library errors as HTTP statuses;
+  library errors as HTTP statuses; `asgi`: the base those middlewares share;
 - `app`: `create_app(settings)`, the layers put together.
 
 Read-only by design: there is no endpoint that writes; indexing stays with `index update` in cron.

@@ -11,21 +11,17 @@ from __future__ import annotations
 import logging
 import time
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
+
+from search.server.asgi import HttpMiddleware
 
 log = logging.getLogger("oncosearch.access")
 GENERATION_HEADER = b"x-oncosearch-generation"
 MAX_LOGGED_URL = 300  # characters of path and query kept in a line
 
 
-class AccessLog:
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class AccessLog(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = time.perf_counter()
         status, size, generation = 500, 0, ""
 

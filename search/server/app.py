@@ -16,11 +16,12 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from corpus.errors import OncosearchError
 from search.server import api, page
 from search.server.access import AccessLog
+from search.server.asgi import HttpMiddleware
 from search.server.errors import describe, error_response, status_of
 from search.server.live import LiveIndex
 from search.server.security import RawInputGuard, SecurityHeaders, TokenGate
@@ -127,13 +128,10 @@ def _validation_message(err: dict) -> str:
     return f"{where}: {err.get('msg', 'invalid')}"
 
 
-class CatchAll:
+class CatchAll(HttpMiddleware):
     """A bug becomes one JSON 500 with the security headers; its traceback goes to the server log only."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking_send(message):
@@ -144,8 +142,6 @@ class CatchAll:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception:
-            if scope["type"] != "http":
-                raise
             log.exception("%s %s failed", scope.get("method"), scope.get("path"))
             if not started:
                 await error_response(500, "internal error: a bug in oncosearch; the server log has the details")(

@@ -15,6 +15,7 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from search.server.asgi import HttpMiddleware
 from search.server.errors import error_response
 
 SESSION_COOKIE = "oncosearch_session"
@@ -53,33 +54,22 @@ def url_problem(raw_path: bytes, query_string: bytes) -> str | None:
     return None
 
 
-class RawInputGuard:
+class RawInputGuard(HttpMiddleware):
     """400 for a URL that is not well-formed UTF-8 percent-encoding (frameworks would quietly
     replace bad bytes with U+FFFD and search for that)."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            problem = url_problem(scope.get("raw_path") or scope["path"].encode(), scope.get("query_string", b""))
-            if problem:
-                await error_response(400, problem)(scope, receive, send)
-                return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = url_problem(scope.get("raw_path") or scope["path"].encode(), scope.get("query_string", b""))
+        if problem:
+            await error_response(400, problem)(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Every response: a CSP allowing only the app's own files, nosniff, no framing, no referrer."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 names = {name for name, _ in message.get("headers", [])}
@@ -94,13 +84,13 @@ def session_value(token: str) -> str:
     return hmac.new(token.encode(), b"oncosearch-session-v1", hashlib.sha256).hexdigest()
 
 
-class TokenGate:
+class TokenGate(HttpMiddleware):
     """With a token: every request but the login form and its assets must carry it, as
     `Authorization: Bearer TOKEN` (scripts) or the login form's cookie (the page); both compared
     in constant time. Without one (loopback only, see `ServerSettings.check`) it lets all through."""
 
     def __init__(self, app: ASGIApp, token: str | None):
-        self.app = app
+        super().__init__(app)
         self.token = token.encode() if token else None
         self.session = session_value(token).encode() if token else None
 
@@ -121,9 +111,8 @@ class TokenGate:
                 return True
         return False
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.token is None or scope["path"].startswith(OPEN_PATHS) \
-                or self.allows(scope):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.token is None or scope["path"].startswith(OPEN_PATHS) or self.allows(scope):
             await self.app(scope, receive, send)
             return
         if scope["path"] == "/" and scope["method"] in ("GET", "HEAD"):
