@@ -5,12 +5,13 @@
 1. The English leg as a re-scorer only: it still scores the pooled candidates but proposes none of
    its own, so the pool is USE's and BM25's proposals. Computed from the legs' recorded proposals
    (`Reading.proposed`), for Chinese queries only and for all queries, under the shipped weights.
-2. Query-shape trust for BM25: a short query (`short`, a rule fixed before any figure was read)
+2. Query-shape trust for BM25: a short query (`search.query.is_short`, a rule fixed before any figure was read)
    moves the USE share of the USE + BM25 step toward BM25 by `shift`, chosen on the tune halves only
    by bench/tune_split.py's criterion (worst-case, then mean, hybrid ÷ best single leg), ties to the
    smaller shift.
 
-Both use `search.fusion.fuse` unchanged on the recorded leg scores; no default changes here.
+Both use `search.fusion.fuse` on the recorded leg scores, without its short-query setting (the
+"shipped" column is the fusion before lever 2 shipped as `FusionWeights.short_dense_weight`).
 Output: a table on stdout and bench/out/results-levers.json (with the commit it ran at).
 """
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from dataclasses import asdict, replace
@@ -34,19 +34,11 @@ import tune  # noqa: E402
 import tune_split as ts  # noqa: E402
 from run import git_state  # noqa: E402
 
-from index.lexical.tokenize import EN_STOPWORDS  # noqa: E402
 from search.fusion import THREE_LEGS, FusionWeights, fuse  # noqa: E402
+from search.query import SHORT_RULE, is_short  # noqa: E402
 
-SHIFTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # USE share taken off for short queries (shipped share 0.5)
-SHORT_RULE = "Chinese query: ≤ 12 Han characters; otherwise: ≤ 3 words that are not English stopwords"
+SHIFTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # taken off THREE_LEGS.dense_weight (0.5) for short queries
 VARIANTS = ("shipped", "no English proposals (zh)", "no English proposals (all)")
-
-
-def short(text: str, lang: str) -> bool:
-    """The query-shape rule (`SHORT_RULE`), fixed before the held-back halves were looked at."""
-    if lang == "zh":
-        return len(re.findall(r"[\u4e00-\u9fff]", text)) <= 12
-    return sum(w not in EN_STOPWORDS for w in re.findall(r"[a-z0-9]+", text.lower())) <= 3
 
 
 def hybrid(r: ts.Reading, rels: dict, metric: str, weights: FusionWeights, english_proposes: bool) -> float:
@@ -76,14 +68,14 @@ def measure(readings: dict, queries: dict, qrels: dict, metric: str) -> dict:
     """Per query: the three pool variants, every shift, each single leg; with language, half, shape."""
     rows = {}
     for qid, r in readings.items():
-        rels, is_short = qrels[qid], short(queries[qid], r.lang)
-        row = {"lang": r.lang, "half": ts.half(qid), "short": is_short, "singles": singles(r, rels, metric),
+        rels, short = qrels[qid], is_short(queries[qid], r.lang)
+        row = {"lang": r.lang, "half": ts.half(qid), "short": short, "singles": singles(r, rels, metric),
                "shipped": hybrid(r, rels, metric, THREE_LEGS, True),
                "no English proposals (all)": hybrid(r, rels, metric, THREE_LEGS, False)}
         row["no English proposals (zh)"] = row["no English proposals (all)"] if r.lang == "zh" else row["shipped"]
         for s in SHIFTS:
             w = replace(THREE_LEGS, dense_weight=max(0.0, THREE_LEGS.dense_weight - s))
-            row[f"shift {s}"] = hybrid(r, rels, metric, w, True) if is_short and s else row["shipped"]
+            row[f"shift {s}"] = hybrid(r, rels, metric, w, True) if short and s else row["shipped"]
         rows[qid] = row
     return rows
 

@@ -225,7 +225,7 @@ class Searcher:
         if mode == "hybrid":
             lexical = evidence.results.get("lexical")
             return fuse(evidence.scores(), self.weights, evidence.query.lang,
-                        lexical.coverage if lexical is not None else 1.0)
+                        lexical.coverage if lexical is not None else 1.0, evidence.query.short)
         result = evidence.results.get(mode)
         return result.scores if result is not None else {}
 

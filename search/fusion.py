@@ -28,7 +28,10 @@ class FusionWeights:
     lead_weight: share of the lead passage's cosine in the English score (rest: best passage);
     trust: the English share also moves per query by ``confidence × (its margin − the USE + BM25
       margin)``, as the USE share does against BM25: a leg that reads a query poorly (a Chinese
-      sentence seen through keyword glosses) has flat scores and gives way to a confident one.
+      sentence seen through keyword glosses) has flat scores and gives way to a confident one;
+    short_dense_weight: `dense_weight` for a short query (`search.query.is_short`: a name or a
+      keyword pair such as "TCR-T" or "CAR-T 神经毒性"), which USE reads poorly and BM25 well
+      (bench/concepts); None: the same as for any query. The confidence shift still applies.
     """
 
     dense_weight: float
@@ -38,6 +41,11 @@ class FusionWeights:
     english_weight_zh: float = 0.0
     lead_weight: float = 0.0
     trust: bool = False
+    short_dense_weight: float | None = None
+
+    def dense_for(self, short: bool) -> float:
+        """The USE share of step 1 for a query of this shape."""
+        return self.short_dense_weight if short and self.short_dense_weight is not None else self.dense_weight
 
     def english_for(self, lang: str) -> float:
         """The English leg's share for a query in `lang`: typed English is read by MiniLM as it
@@ -49,30 +57,33 @@ class FusionWeights:
         return leg != "english" or self.english_for(lang) > 0
 
 
+# indexes with the English leg (default); the short-query share was chosen on the tune halves of the
+# dev sets by bench/levers.py (0.5 → 0.0; every larger shift ties, the smaller is kept)
 THREE_LEGS = FusionWeights(dense_weight=0.5, confidence=0.5, coverage_power=4.0, english_weight=0.7,
-                           english_weight_zh=0.4, lead_weight=0.3)  # indexes with the English leg (default)
+                           english_weight_zh=0.4, lead_weight=0.3, short_dense_weight=0.0)
 TWO_LEGS = FusionWeights(dense_weight=0.6, confidence=1.0, coverage_power=2.0)  # indexes built --no-english
 
 
 def fuse(scores: Mapping[str, Mapping[int, float]], weights: FusionWeights, lang: str = "en",
-         lexical_coverage: float = 1.0) -> dict[int, float]:
+         lexical_coverage: float = 1.0, short: bool = False) -> dict[int, float]:
     """One score per candidate from each leg's scores (leg name -> rowid -> score).
 
     `scores` holds "dense" and, where they took part, "lexical" and "english". `lang` picks the
     English leg's share; `lexical_coverage` (0..1, the share of the query's weighted tokens the
-    term index knows) scales the lexical weight by ``coverage ** coverage_power``. A query with no
-    lexical match (all BM25 scores 0) is ranked by the dense leg alone.
+    term index knows) scales the lexical weight by ``coverage ** coverage_power``. `short` (a name or
+    keyword pair, `search.query.is_short`) takes the USE share from `short_dense_weight`. A query
+    with no lexical match (all BM25 scores 0) is ranked by the dense leg alone.
     """
     lexical = scores.get("lexical", {})
     matched = normalise(lexical) if lexical and max(lexical.values()) > 0 else None
-    two = fuse_two(normalise(scores.get("dense", {})), matched, weights, lexical_coverage)
+    two = fuse_two(normalise(scores.get("dense", {})), matched, weights, lexical_coverage, short)
     english = scores.get("english")
     return add_english(two, normalise(english) if english else None, weights, lang,
                        (margin(scores.get("dense", {})), margin(english or {})))
 
 
 def fuse_two(dense: Mapping[int, float], lexical: Mapping[int, float] | None, weights: FusionWeights,
-             lexical_coverage: float = 1.0) -> dict[int, float]:
+             lexical_coverage: float = 1.0, short: bool = False) -> dict[int, float]:
     """Step 1 of `fuse`, on normalised scores: USE + BM25 (`lexical` None: no BM25 match, USE alone).
 
     `confidence` shifts the dense share per query toward the leg whose top answer stands further
@@ -81,7 +92,7 @@ def fuse_two(dense: Mapping[int, float], lexical: Mapping[int, float] | None, we
     """
     if lexical is None:
         return dict(dense)
-    w = weights.dense_weight
+    w = weights.dense_for(short)
     if weights.confidence:
         w = min(0.9, max(0.1, w + weights.confidence * (margin(dense) - margin(lexical))))
     trust = lexical_coverage ** weights.coverage_power

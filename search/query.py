@@ -12,11 +12,12 @@ read the same `Query`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from corpus.text import detect_lang
-from index.lexical.tokenize import tokenize
+from index.lexical.tokenize import EN_STOPWORDS, tokenize
 from index.storage.base import Filters
 from search.concepts import glossary
 from search.syntax import parse as parse_syntax
@@ -24,6 +25,16 @@ from search.syntax import parse as parse_syntax
 EXPANSION_WEIGHT = 0.5  # glossary terms of the concepts the query names
 GLOSS_WEIGHT = 0.3  # CC-CEDICT senses of a Chinese query's everyday words (noisier)
 ZH_ENGLISH = True  # a Chinese query feeds the English leg its glossary + CC-CEDICT keywords; bench/tune.py
+SHORT_RULE = "Chinese query: ≤ 12 Han characters; otherwise: ≤ 3 words that are not English stopwords"
+
+
+def is_short(text: str, lang: str) -> bool:
+    """Whether a query is a short name or keyword pair (`SHORT_RULE`: "TCR-T", "CAR-T 神经毒性")
+    rather than a question or a sentence. Fusion trusts BM25 more for these (`search.fusion`):
+    USE reads a two-word name poorly (bench/concepts). Fixed before the held-back halves were read."""
+    if lang == "zh":
+        return len(re.findall(r"[\u4e00-\u9fff]", text)) <= 12
+    return sum(w not in EN_STOPWORDS for w in re.findall(r"[a-z0-9]+", text.lower())) <= 3
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,11 @@ class Query:
     def restricted(self) -> bool:
         """Whether the query carries phrases, exclusions or field terms (applied before ranking)."""
         return bool(self.phrases or self.excluded) or not self.filters.empty
+
+    @property
+    def short(self) -> bool:
+        """A short name or keyword pair (`is_short`), which fusion ranks with more weight on BM25."""
+        return is_short(self.text, self.lang)
 
     @cached_property
     def lexical(self) -> LexicalQuery:

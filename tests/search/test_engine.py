@@ -52,7 +52,7 @@ def test_hybrid_is_the_fusion_of_the_legs_scores(searcher):
     text = "CAR-T细胞治疗的安全性"
     q = searcher.query(text)
     ev = searcher.evidence(q, 10, None, "hybrid")
-    fused = fuse(ev.scores(), searcher.weights, q.lang, ev.results["lexical"].coverage)
+    fused = fuse(ev.scores(), searcher.weights, q.lang, ev.results["lexical"].coverage, q.short)
     best = sorted(fused, key=lambda r: (-fused[r], r))[:10]
     hits = searcher.search(q, k=10)
     assert [h.score for h in hits] == [fused[r] for r in best]

@@ -145,3 +145,26 @@ def test_fuse_is_its_two_steps():
     two = fuse_two(normalise(legs["dense"]), normalise(legs["lexical"]), w, 0.5)
     stepwise = add_english(two, normalise(legs["english"]), w, "zh", (margin(legs["dense"]), margin(legs["english"])))
     assert stepwise == fuse(legs, w, "zh", 0.5)
+
+
+def test_a_short_query_leans_on_bm25():
+    """A name or keyword pair ("TCR-T"): USE reads it poorly, BM25 well, so the short-query share
+    decides a tie that the general share would give to USE."""
+    dense = {1: 0.9, 2: 0.3, 3: 0.1}  # USE prefers record 1 ...
+    lexical = {1: 0.2, 2: 0.6, 3: 0.0}  # ... BM25 record 2
+    w = FusionWeights(dense_weight=0.6, confidence=0.0, coverage_power=1.0, short_dense_weight=0.1)
+    assert _top(fuse({"dense": dense, "lexical": lexical}, w)) == 1
+    assert _top(fuse({"dense": dense, "lexical": lexical}, w, short=True)) == 2
+    plain = replace(w, short_dense_weight=None)  # no short-query setting: shape does not matter
+    assert fuse({"dense": dense, "lexical": lexical}, plain, short=True) == fuse({"dense": dense, "lexical": lexical},
+                                                                                 plain)
+    assert THREE_LEGS.dense_for(True) < THREE_LEGS.dense_for(False) and TWO_LEGS.dense_for(True) == TWO_LEGS.dense_weight
+
+
+def test_a_short_query_bm25_cannot_read_still_goes_to_use():
+    """Coverage still rules: a short query whose words the term index mostly lacks (a new drug code)
+    leaves BM25 matching on scraps, and USE decides."""
+    dense = {1: 1.0, 2: 0.1, 3: 0.0}
+    lexical = {1: 0.2, 2: 0.6, 3: 0.0}
+    assert _top(fuse({"dense": dense, "lexical": lexical}, THREE_LEGS, "en", lexical_coverage=1.0, short=True)) == 2
+    assert _top(fuse({"dense": dense, "lexical": lexical}, THREE_LEGS, "en", lexical_coverage=0.2, short=True)) == 1

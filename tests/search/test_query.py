@@ -12,7 +12,7 @@ import re
 import pytest
 
 from index.lexical.tokenize import tokenize
-from search.query import analyse
+from search.query import Query, analyse
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -126,3 +126,12 @@ def test_mixed_query_with_more_chinese_than_english_is_chinese():
 def test_queries_without_search_terms_give_nothing_to_match(text):
     q = analyse(text)
     assert q.tokens == [] and q.weights == [] and q.expansions == []
+
+
+@pytest.mark.parametrize(("text", "short"), [
+    ("TCR-T", True), ("CAR-T neurotoxicity", True), ("the role of NK cells", True), ("PD-1 blockade in melanoma", False),
+    ("cytokine release syndrome after CAR-T", False), ("Is tumour mutational burden a biomarker for PD-1?", False),
+    ("CAR-T 神经毒性", True), ("肿瘤浸润淋巴细胞", True), ("CAR-T细胞治疗在复发难治性淋巴瘤中的安全性", False),
+])
+def test_short_queries_are_names_and_keyword_pairs(text, short):
+    assert Query.parse(text).short is short
