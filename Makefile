@@ -18,9 +18,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e .
 	touch $(STAMP)
 
-# the test tools (pytest, ruff, the export formats' reference readers) only where tests run
+# the test tools (pytest, ruff, the export formats' reference readers, the server's test clients) and
+# the cluster extra (Milvus, Ray: their backends are tested too) only where tests run
 $(TESTS): $(STAMP)
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,cluster]'
 	touch $(TESTS)
 
 install: $(STAMP)
