@@ -163,7 +163,10 @@ def similar(request: Request, record_id: str, r: Annotated[Ranking, Depends(rank
         return _answer(_with_marks(payload, found.hits, found.query), searcher)
 
 
-@router.get("/api/export", summary="A query's results or a selection of records as a file for reference managers")
+@router.get("/api/export", summary="A query's results or a selection of records as a file for reference managers",
+            response_class=Response, responses={200: {"description": "The file, as an attachment", "content": {
+                media: {"schema": {"type": "array", "items": {"type": "object"}} if media.endswith("+json")
+                        else {"type": "string"}} for media in MEDIA_TYPES.values()}}})
 def export(request: Request, r: Annotated[Ranking, Depends(ranking)],
            format: Literal["ris", "bibtex", "csl-json", "nbib", "csv", "jsonl"] = "ris",  # noqa: A002
            q: Annotated[str | None, Query(min_length=1, max_length=MAX_QUERY)] = None,

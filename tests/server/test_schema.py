@@ -45,3 +45,20 @@ def check_operation(operation) -> None:
         case.validate_response(response, excluded_checks=[negative_data_rejection, positive_data_acceptance])
 
     fuzz()
+
+
+def test_the_answers_of_every_kind_match_the_schema(fuzzed_app):
+    """The cases a random walk may miss: every export format, a search, a record, similar, stats."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app)
+    ops = {result.ok().path: result.ok() for result in schema.get_all_operations()}
+    search = ops["/api/search"].Case(query={"q": "CAR-T细胞治疗的安全性", "k": 3, "explain": "true"})
+    first = search.call().json()["results"][0]["id"]
+    cases = [search, ops["/api/stats"].Case(), ops["/healthz"].Case(),
+             ops["/api/records/{record_id}"].Case(path_parameters={"record_id": first}),
+             ops["/api/similar/{record_id}"].Case(path_parameters={"record_id": first}, query={"k": 3})]
+    cases += [ops["/api/export"].Case(query={"format": fmt, "q": "CAR-T", "k": 3})
+              for fmt in ("ris", "bibtex", "csl-json", "nbib", "csv", "jsonl")]
+    for case in cases:
+        response = case.call()
+        assert response.status_code == 200, (case.formatted_path, case.query, response.text[:200])
+        case.validate_response(response, excluded_checks=[negative_data_rejection, positive_data_acceptance])
