@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +29,7 @@ import numpy as np
 from corpus.record import Record
 from index.chunking import Chunk, chunk_record
 from index.models.cache import EmbeddingCache
-from index.models.encoders import Encoder
+from index.models.encoders import Encoder, ModelSpec
 from index.storage import vectors, verify
 from index.storage.atomic import fsync_dir, fsync_tree, replace
 from index.storage.crashpoints import crash_point
@@ -38,6 +38,7 @@ from index.storage.manifest import Manifest
 from index.storage.store import RECORD_RANGES_FILE, StoreWriter
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+EncoderFactory = Callable[[ModelSpec, int | None], Encoder]  # (model, dim if known): indexing_encoder, or Ray's
 EMBED_BATCH = 1024  # texts per encode call: one cache commit and one progress tick each
 ENV_EMBED_BATCH = "ONCOSEARCH_EMBED_BATCH"  # override (tests use small batches for more kill points)
 _SEQ = re.compile(r"^g(\d+)-")
@@ -79,6 +80,19 @@ def no_progress(stage: str, done: int, total: int) -> None:
     pass
 
 
+def _encoded_parts(encoder: Encoder, texts: list[str], step: int, batch_size: int
+                   ) -> Iterator[tuple[Sequence[int], np.ndarray]]:
+    """(positions in `texts`, vectors) per batch of at most `step`: one `encode` call per batch, or the
+    encoder's own `encode_stream` where it has one (Ray: one dataset for all texts, so each actor loads
+    its model once; batches arrive in any order, index/models/ray_embed.py)."""
+    stream = getattr(encoder, "encode_stream", None)
+    if stream is not None:
+        yield from stream(texts, step, batch_size)
+        return
+    for i in range(0, len(texts), step):
+        yield range(i, min(i + step, len(texts))), encoder.encode(texts[i : i + step], batch_size=batch_size)
+
+
 def embed_chunks(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache, batch_size: int,
                  progress: Progress = no_progress, stage: str = "embed") -> tuple[dict[str, np.ndarray], int, int]:
     """Vectors for every distinct chunk text: from the cache, else encoded (longest first) and cached.
@@ -89,15 +103,15 @@ def embed_chunks(chunks: list[Chunk], encoder: Encoder, cache: EmbeddingCache, b
     found = cache.get_many(list(keys))
     missing = sorted((k for k in keys if k not in found), key=lambda k: -len(keys[k]))
     total = len(missing)
-    step = embed_batch()
+    done = 0
     progress(stage, 0, total)
-    for i in range(0, total, step):
-        part = missing[i : i + step]
-        vecs = encoder.encode([keys[k] for k in part], batch_size=batch_size)
+    for positions, vecs in _encoded_parts(encoder, [keys[k] for k in missing], embed_batch(), batch_size):
+        part = [missing[j] for j in positions]
         cache.put_many(part, vecs)
         crash_point("embed-batch")
         found.update(zip(part, vecs, strict=True))
-        progress(stage, min(i + step, total), total)
+        done += len(part)
+        progress(stage, done, total)
     return found, total, len(keys) - total
 
 

@@ -108,24 +108,26 @@ class PassageSplitter:
 Progress = Callable[[str, int, int], None]
 
 
-def english_writer(spec: ModelSpec, cache_dir: Path, progress: Progress | None = None, index_type: str = "auto"
-                   ) -> Callable[[Path, list[Record]], list[str]]:
+def english_writer(spec: ModelSpec, cache_dir: Path, progress: Progress | None = None, index_type: str = "auto",
+                   make_encoder: Callable | None = None) -> Callable[[Path, list[Record]], list[str]]:
     """An `extra_writers` hook of `write_generation` that writes en.faiss and en_ranges.npy
     (FAISS type as `index.storage.vectors.choose_type` picks it for `index_type`, like the USE indexes).
 
     Passages go through the builder's own `embed_chunks` (cache first, the rest longest first in
-    committed batches, so a killed build keeps its work), with MiniLM loaded only if one is missing.
+    committed batches, so a killed build keeps its work), with MiniLM loaded only if one is missing;
+    `make_encoder` (an `index.builder.EncoderFactory`, default `indexing_encoder`) embeds them on Ray instead.
     """
 
     def write_english(generation: Path, records: list[Record]) -> list[str]:
         from index.builder import embed_chunks
-        from index.models.encoders import LazyEncoder
+        from index.models.encoders import indexing_encoder
 
         splitter = PassageSplitter(spec.name)
         per_record = [[Chunk("passage", "en", i, p) for i, p in enumerate(splitter.passages(rec))] for rec in records]
+        encoder = (make_encoder or indexing_encoder)(spec, EN_DIM)
         cache = EmbeddingCache(cache_dir, spec.model_id, EN_DIM)
         try:
-            found, _, _ = embed_chunks([c for cs in per_record for c in cs], LazyEncoder(spec, EN_DIM), cache,
+            found, _, _ = embed_chunks([c for cs in per_record for c in cs], encoder, cache,
                                        batch_size=32, progress=progress or (lambda *_: None), stage="embed-en")
         finally:
             cache.close()

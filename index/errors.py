@@ -43,3 +43,15 @@ class WriterBusy(OncosearchError):
 
 class NothingToIndex(OncosearchError):
     """A build or update would leave the index without a single record: nothing is written."""
+
+
+class RayUnavailable(ModelError):
+    """`--ray`: Ray is not installed, the cluster cannot be reached, or its workers failed to embed."""
+
+
+class MilvusUnavailable(OncosearchError):
+    """Milvus at a URI cannot be reached, or lacks what an index needs there (a collection, a generation)."""
+
+    def __init__(self, uri: str, problem: str):
+        self.uri, self.problem = uri, problem
+        super().__init__(f"Milvus at {uri}: {problem}")

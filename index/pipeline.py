@@ -18,13 +18,22 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from corpus.ingest import IngestResult, ingest
 from corpus.record import Record
-from index.builder import BuildOptions, BuildReport, Progress, content_hash, no_progress, write_generation
+from index.builder import (
+    BuildOptions,
+    BuildReport,
+    EncoderFactory,
+    Progress,
+    content_hash,
+    no_progress,
+    write_generation,
+)
 from index.errors import DamagedIndex, NothingToIndex
 from index.models.encoders import DEFAULT_MODEL, Encoder, ModelSpec, indexing_encoder
 from index.storage.crashpoints import crash_point
@@ -86,9 +95,10 @@ def record_tagger() -> Callable[[Record], dict]:
 
 def index_records(layout: IndexLayout, records: list[Record], encoder: Encoder, spec: ModelSpec,
                   options: BuildOptions | None = None, progress: Progress = no_progress,
-                  cache_dir: Path | None = None, english: ModelSpec | None = None) -> BuildReport:
+                  cache_dir: Path | None = None, english: ModelSpec | None = None,
+                  make_encoder: EncoderFactory = indexing_encoder) -> BuildReport:
     """Write a complete generation of `records`: vectors, store, BM25, glossary tags and, with
-    `english` (the MiniLM model), the English passage leg.
+    `english` (the MiniLM model), the English passage leg (its encoder made by `make_encoder`).
 
     The one place that says what an index holds, for `index build`/`update` and for `eval`.
     """
@@ -98,7 +108,7 @@ def index_records(layout: IndexLayout, records: list[Record], encoder: Encoder, 
     writers = [write_lexical]
     if english is not None:
         index_type = options.index_type if options else "auto"
-        writers.append(english_writer(english, cache_dir or layout.cache_dir, progress, index_type))
+        writers.append(english_writer(english, cache_dir or layout.cache_dir, progress, index_type, make_encoder))
     return write_generation(
         layout, records, encoder, None if spec.name == DEFAULT_MODEL else spec.name, options,
         tagger=record_tagger(), extra_writers=writers, progress=progress, cache_dir=cache_dir,
@@ -166,12 +176,24 @@ def write_index(
     index_dir: Path, sources: list[str | Path], *, update: bool = False, prune: bool = False,
     model: str | None = None, fmt: str | None = None, strict: bool = False, index_type: str = "auto",
     wait: float = 0.0, progress: Progress = no_progress, on_file=None, english: bool | None = None,
+    ray: str | None = None, ray_workers: int | None = None,
 ) -> WriteResult:
-    """Read sources and write a new generation under the writer lock (raises LockBusy when held)."""
+    """Read sources and write a new generation under the writer lock (raises LockBusy when held).
+
+    `ray` (a cluster address or ``auto``): embed on that Ray cluster with `ray_workers` actors
+    (default: one per CPU), index/models/ray_embed.py; the vectors and the cache are the same.
+    """
     start = time.perf_counter()
     layout = IndexLayout(Path(index_dir))
     sources = [os.path.abspath(s) for s in sources]
-    with WriterLock(layout.lock_file, wait=wait):
+    if ray:
+        from index.models.ray_embed import ray_encoders
+
+        session = ray_encoders(ray, ray_workers)
+    else:
+        session = nullcontext(None)
+    with WriterLock(layout.lock_file, wait=wait), session as cluster:
+        make_encoder = cluster.encoder if cluster is not None else indexing_encoder
         crash_point("lock")
         current = layout.current()
         if update and current is not None and not current.is_dir():
@@ -200,7 +222,7 @@ def write_index(
             raise NothingToIndex(f"no record with a title or an abstract in {len(result.files)} file(s) read "
                                  f"({read} opened): nothing was written{', the index is as it was' if current else ''}")
         same_model = old_manifest is not None and old_manifest.model_id == spec.model_id
-        encoder = indexing_encoder(spec, old_manifest.dim if same_model else None)
+        encoder = make_encoder(spec, old_manifest.dim if same_model else None)
         report = index_records(layout, records, encoder, spec, BuildOptions(index_type=index_type), progress,
-                               english=en_spec)
+                               english=en_spec, make_encoder=make_encoder)
     return WriteResult(result, report, counts, time.perf_counter() - start)

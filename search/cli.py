@@ -227,7 +227,8 @@ def _setup_logging(quiet: bool, log_file: Path | None) -> None:
 
 def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None, model: str | None,
            fmt: str | None, strict: bool, index_type: str, wait: float, quiet: bool, json_out: bool,
-           log_file: Path | None, english: bool | None = None) -> None:
+           log_file: Path | None, english: bool | None = None, ray: str | None = None,
+           ray_workers: int | None = None) -> None:
     """Shared body of `index build` and `index update`: read, embed, switch, summarise, exit code."""
     import sqlite3
 
@@ -269,6 +270,7 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
             result = write_index(
                 _index_dir(index), sources, update=update, prune=prune, model=model, fmt=fmt, strict=strict,
                 index_type=index_type, wait=wait, progress=progress, on_file=on_file, english=english,
+                ray=ray, ray_workers=ray_workers,
             )
     except StrictStop as e:
         fail(f"--strict: {e}; nothing was written")
@@ -312,6 +314,12 @@ EnglishOpt = typer.Option(None, "--english/--no-english", help="Also embed each 
                           "with all-MiniLM-L6-v2 (a third, English-only ranking leg; better English results, about "
                           "a third more indexing time). Default: on for a new index; an update keeps the index's "
                           "choice.", show_default=False)
+RayOpt = typer.Option(None, "--ray", metavar="ADDRESS|auto", help="Embed new text on a Ray cluster (Ray Data "
+                      "actors holding the models): the head node's HOST:PORT, ray://HOST:10001, or auto (the cluster "
+                      "this machine joined with `ray start`). Same vectors, same embedding cache as without it. "
+                      "Needs pip install 'oncosearch\\[cluster]' here and on the cluster.", show_default=False)
+RayWorkersOpt = typer.Option(None, "--ray-workers", min=1, help="Ray actors embedding at once, one CPU each "
+                             "(default: one per CPU of the cluster).", show_default=False)
 ModeOpt = typer.Option("hybrid", "--mode", help="Ranking: hybrid (USE + BM25 + English MiniLM where the index has "
                        "it, fused; the default), dense (USE alone), lexical (BM25 alone) or english (MiniLM alone).")
 
@@ -321,7 +329,7 @@ def index_build(
     sources: list[Path] | None = SourcesArg, index: Path | None = IndexOpt, model: str | None = ModelOpt,
     fmt: str | None = FormatOpt, strict: bool = StrictOpt, index_type: str = TypeOpt, wait: float = WaitOpt,
     quiet: bool = QuietOpt, json_out: bool = JsonOpt, log_file: Path | None = LogOpt,
-    english: bool | None = EnglishOpt,
+    english: bool | None = EnglishOpt, ray: str | None = RayOpt, ray_workers: int | None = RayWorkersOpt,
 ) -> None:
     """Build a new index from SOURCES (replacing what the index held), with a progress bar.
 
@@ -334,9 +342,12 @@ def index_build(
       oncosearch index build cnki.txt --format cnki --index ./myindex --json
 
       oncosearch index build zh_only_exports/ --no-english   # skip the English MiniLM leg
+
+      oncosearch index build 知网导出/ --ray 10.0.0.5:6379 --ray-workers 16   # 在 Ray 集群上嵌入 (embed on a Ray cluster)
     """
     _write(sources or [], update=False, prune=False, index=index, model=model, fmt=fmt, strict=strict,
-           index_type=index_type, wait=wait, quiet=quiet, json_out=json_out, log_file=log_file, english=english)
+           index_type=index_type, wait=wait, quiet=quiet, json_out=json_out, log_file=log_file, english=english,
+           ray=ray, ray_workers=ray_workers)
 
 
 @index_app.command("update")
@@ -346,7 +357,8 @@ def index_update(
                                "longer holds them, or whose source file no longer exists."),
     index: Path | None = IndexOpt, fmt: str | None = FormatOpt, strict: bool = StrictOpt,
     index_type: str = TypeOpt, wait: float = WaitOpt, quiet: bool = QuietOpt, json_out: bool = JsonOpt,
-    log_file: Path | None = LogOpt, english: bool | None = EnglishOpt,
+    log_file: Path | None = LogOpt, english: bool | None = EnglishOpt, ray: str | None = RayOpt,
+    ray_workers: int | None = RayWorkersOpt,
 ) -> None:
     """Add new and changed records from SOURCES; embed only text not seen before. For cron.
 
@@ -355,9 +367,12 @@ def index_update(
       oncosearch index update ~/exports --prune --quiet --log-file ~/oncosearch.log
 
       oncosearch index update new.nbib --json --wait 600
+
+      oncosearch index update 新导出/ --ray auto --quiet   # 本机所在的 Ray 集群 (the cluster this machine joined)
     """
     _write(sources, update=True, prune=prune, index=index, model=None, fmt=fmt, strict=strict,
-           index_type=index_type, wait=wait, quiet=quiet, json_out=json_out, log_file=log_file, english=english)
+           index_type=index_type, wait=wait, quiet=quiet, json_out=json_out, log_file=log_file, english=english,
+           ray=ray, ray_workers=ray_workers)
 
 
 @index_app.command("check")
