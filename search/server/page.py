@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from search.server.errors import error_response
-from search.server.security import SESSION_COOKIE, session_value
+from search.server.security import SESSION_COOKIE, local_target, session_value
 
 STATIC = Path(__file__).parent / "static"
 MAX_FORM = 4096  # bytes of a login form
@@ -67,10 +67,12 @@ def login_form(request: Request) -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     """The page's sign-in: a form field `token`; right → a session cookie (derived from the token,
-    HttpOnly, SameSite=Strict) and back to the page; wrong → the form again, 401."""
+    HttpOnly, SameSite=Strict) and back to `?next=` (a path of this server) or the page; wrong →
+    the form again, 401."""
     token = request.app.state.settings.token
+    target = local_target(request.query_params.get("next"))
     if token is None:
-        return RedirectResponse("/", status_code=303)
+        return RedirectResponse(target, status_code=303)
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -82,7 +84,7 @@ async def login(request: Request) -> Response:
         given = ""
     if not hmac.compare_digest(given.encode(), token.encode()):
         return _file(request, "login.html", status=401)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, session_value(token), httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/")
     return response

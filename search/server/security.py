@@ -79,6 +79,15 @@ class SecurityHeaders(HttpMiddleware):
         await self.app(scope, receive, send_with_headers)
 
 
+def local_target(next_url: str | None) -> str:
+    """Where the sign-in form returns to: a path of this server (`next=`), never another site
+    (`//evil.example`, `https://...`, `/\\evil`) — else the page itself."""
+    if next_url and next_url.startswith("/") and not next_url.startswith(("//", "/\\")) and "\\" not in next_url \
+            and not _CONTROL.search(next_url):
+        return next_url
+    return "/"
+
+
 def session_value(token: str) -> str:
     """The login cookie's value: derived from the token, so the cookie never holds the token itself."""
     return hmac.new(token.encode(), b"oncosearch-session-v1", hashlib.sha256).hexdigest()
@@ -116,9 +125,13 @@ class TokenGate(HttpMiddleware):
             await self.app(scope, receive, send)
             return
         if scope["path"] == "/" and scope["method"] in ("GET", "HEAD"):
+            from urllib.parse import quote
+
             from starlette.responses import RedirectResponse
 
-            await RedirectResponse("/login", status_code=303)(scope, receive, send)
+            query = scope.get("query_string", b"").decode("latin-1")
+            target = "/login" + (f"?next={quote('/?' + query, safe='')}" if query else "")
+            await RedirectResponse(target, status_code=303)(scope, receive, send)
             return
         await error_response(401, "a token is required: send Authorization: Bearer TOKEN, or sign in at /login",
                              {"WWW-Authenticate": 'Bearer realm="oncosearch"'})(scope, receive, send)

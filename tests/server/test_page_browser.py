@@ -367,11 +367,17 @@ def test_sign_in_with_a_token(browser, built_index, tmp_path):
             page.wait_for_url(served.url + "/")
             search(page, "CAR T cell therapy")
             assert hits(page)
-            # the session ends (cookie gone): the next API answer is a 401 and the page goes to sign in
+            # the session ends (cookie gone): the next API answer is a 401 and the page goes to sign in,
+            # and back to the same search after it
             context.clear_cookies()
             page.fill("#q", "CAR T cell infections")
             page.press("#q", "Enter")
-            page.wait_for_url(served.url + "/login")
+            page.wait_for_url(re.compile(r"/login\?next="))
+            page.fill("#token", token)
+            page.click("button[type=submit]")
+            page.wait_for_url(re.compile(r"/\?.*q=CAR"))
+            assert parse_qs(urlsplit(page.url).query)["q"] == ["CAR T cell infections"]
+            page.wait_for_selector("#results li.hit")
             t.watch.assert_clean(expected_errors=re.compile(r"status of 401"))
         finally:
             context.close()

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search.server.app import create_app
-from search.server.security import SESSION_COOKIE, url_problem
+from search.server.security import SESSION_COOKIE, local_target, url_problem
 from search.server.settings import ServerSettings, UnsafeSettings, is_loopback
 from tests.search.cli_run import error_line, run
 
@@ -54,6 +54,7 @@ def test_every_request_needs_the_token(guarded):
 
 
 def test_the_page_signs_in_with_a_form_and_a_cookie(guarded):
+    guarded.cookies.clear()
     assert guarded.get("/").status_code == 303 and guarded.get("/").headers["location"] == "/login"
     assert guarded.get("/login").status_code == 200
     bad = guarded.post("/login", data={"token": "wrong"})
@@ -126,3 +127,22 @@ def test_a_bug_is_one_json_500_and_the_traceback_stays_in_the_log(client, monkey
     assert "secret internal detail" not in r.text and "Traceback" not in r.text
     assert r.headers["x-content-type-options"] == "nosniff"
     assert any("secret internal detail" in (rec.exc_text or "") + rec.getMessage() for rec in caplog.records)
+
+
+@pytest.mark.parametrize(("given", "target"), [
+    ("/?q=CAR-T&lang=zh", "/?q=CAR-T&lang=zh"), ("/#record/pmid:1", "/#record/pmid:1"), (None, "/"), ("", "/"),
+    ("//evil.example.com/x", "/"), ("https://evil.example.com", "/"), ("/\\evil.example.com", "/"),
+    ("evil.example.com", "/"), ("/ok\\..", "/"), ("/a\x00b", "/"),
+])
+def test_sign_in_returns_only_to_a_path_of_this_server(given, target):
+    assert local_target(given) == target
+
+
+def test_a_bookmarked_search_survives_the_sign_in(guarded):
+    guarded.cookies.clear()  # signed out (another test signs in with this client)
+    first = guarded.get("/?q=CAR-T&lang=zh")
+    assert first.status_code == 303 and first.headers["location"] == "/login?next=%2F%3Fq%3DCAR-T%26lang%3Dzh"
+    back = guarded.post("/login?next=%2F%3Fq%3DCAR-T%26lang%3Dzh", data={"token": TOKEN})
+    assert back.status_code == 303 and back.headers["location"] == "/?q=CAR-T&lang=zh"
+    away = guarded.post("/login?next=%2F%2Fevil.example.com", data={"token": TOKEN})
+    assert away.headers["location"] == "/"

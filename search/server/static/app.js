@@ -292,7 +292,7 @@
     }
     if (response.status === 401) {
       await response.text().catch(() => ""); // read to the end: leaving would cut the answer off mid-way
-      window.location.assign("/login");
+      window.location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search + location.hash));
       throw new ApiError("");
     }
     let body = null;

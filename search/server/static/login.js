@@ -5,4 +5,6 @@
 (() => {
   const nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
   if (nav && nav.responseStatus === 401) document.getElementById("login-error").hidden = false;
+  // keep ?next= (the page the person was sent from) on the form's target: the server returns there
+  document.querySelector("form").action = "/login" + location.search;
 })();
