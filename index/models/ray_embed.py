@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,6 +77,15 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
                              "`ray start --head` or give the head node's address") from None
 
 
+def _connect_hint(address: str) -> str:
+    """What to try after a failed connect. A head started where a Ray token exists (~/.ray/auth_token)
+    requires it, and Ray sends it to an explicit address only when RAY_AUTH_MODE=token says so."""
+    if address != "auto" and not os.environ.get("RAY_AUTH_MODE"):
+        return ("is it running? A cluster with token authentication also needs RAY_AUTH_MODE=token and its "
+                "token in ~/.ray/auth_token or RAY_AUTH_TOKEN")
+    return "start one with `ray start --head`, or give the head node's HOST:PORT"
+
+
 class RaySession:
     """One connection to a Ray cluster, shared by a build's encoders: made at the first text to
     embed (an update whose every chunk is cached never connects), closed by `close` when made here."""
@@ -107,7 +117,7 @@ class RaySession:
                 ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False)
             except Exception as e:  # ConnectionError, RuntimeError, version mismatch...: one line
                 raise RayUnavailable(f"cannot connect to the Ray cluster at {self.address}: {_first_line(e)} "
-                                     "(start one with `ray start --head`, or give the head node's HOST:PORT)") from e
+                                     f"({_connect_hint(self.address)})") from e
             self._owned = True
         for name in _RAY_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
