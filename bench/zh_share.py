@@ -59,13 +59,17 @@ def main(argv: list[str] | None = None) -> None:
         for share in SHARES:
             w = replace(THREE_LEGS, english_weight_zh=share, trust=trust)
             row = {"english_weight_zh": share, "trust": trust}
+            per_query = {}
             for name, (readings, queries, qrels) in sets.items():
+                per_query[name] = {q: hybrid(r, qrels[q], ts.HEADLINE[name], w, is_short(queries[q], r.lang))
+                                   for q, r in readings.items()}
                 for half in ("tune", "held"):
-                    vals = [hybrid(r, qrels[q], ts.HEADLINE[name], w, is_short(queries[q], r.lang))
-                            for q, r in readings.items() if ts.half(q) == half]
-                    row[f"{name} {half}"] = round(float(np.mean(vals)), 3)
-            for half in ("tune", "held"):
-                row[f"zh/en {half}"] = round(row[f"pubmedqa-zh {half}"] / row[f"pubmedqa {half}"], 3)
+                    row[f"{name} {half}"] = round(float(np.mean([v for q, v in per_query[name].items()
+                                                                 if ts.half(q) == half])), 3)
+            for half in ("tune", "held"):  # the Chinese questions against their own English twins
+                ids = [q for q in per_query["pubmedqa-zh"] if ts.half(q) == half]
+                row[f"zh/en {half}"] = round(float(np.mean([per_query["pubmedqa-zh"][q] for q in ids])
+                                                   / np.mean([per_query["pubmedqa"][q] for q in ids])), 3)
             rows.append(row)
     result = {"git": git_state(ROOT), "split": "as bench/tune_split.py", "weights": asdict(THREE_LEGS),
               "rows": rows, "total_s": round(time.perf_counter() - t0, 1)}
