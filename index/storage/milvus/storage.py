@@ -1,0 +1,402 @@
+"""The Milvus backend of the storage seam: one mirrored generation, read through pymilvus.
+
+What Milvus evaluates: the filters (`allowed`, an expression over the records collection), the
+nearest vectors of each field (ANN or flat search, the allow-list as a filter on ``rowid``), and
+BM25 (a sparse inner-product search of the query's terms against each record's BM25 row). What
+stays here: exact cosines over the runs of a few hundred candidates (their vectors fetched by
+primary key and kept in a bounded cache), and the phrase check (as the local backend folds text).
+
+Per opened generation this process holds, per record, its runs' starts and counts, its year and
+id (for `counts` and `newest`): 8 numbers, about 70 bytes a record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from corpus.record import Record
+from index.errors import DamagedIndex, MilvusUnavailable
+from index.lexical.phrases import Phrase, fold
+from index.storage.base import DOCS, PASSAGES, SENTENCES, Filters, SentenceText, Storage, VectorField
+from index.storage.local import expand_ranges, range_max
+from index.storage.manifest import Manifest
+from index.storage.milvus import schema
+from index.storage.milvus.connect import connect, normalise_uri, talking
+from index.storage.milvus.filters import filter_expression, literal, rowids_expression
+from index.storage.store import StoredRecord
+from index.storage.vectors import HNSW_EF_SEARCH
+
+GET_BATCH = 4096  # primary keys per get
+CACHE_VECTORS = 100_000  # fetched vectors kept per field (a few pages of candidates)
+RUN_FIELDS = ("doc_start", "doc_count", "sent_start", "sent_count", "passage_start", "passage_count")
+
+
+def generations(client) -> list[str]:
+    """The generations mirrored completely at this Milvus, oldest first."""
+    out = []
+    for name in client.list_collections():
+        if name.startswith(schema.PREFIX + "_") and name.endswith("_records"):
+            properties = client.describe_collection(name).get("properties") or {}
+            if properties.get(schema.COMPLETE) and properties.get(schema.GENERATION):
+                out.append(properties[schema.GENERATION])
+    return sorted(out)
+
+
+def open_milvus(uri: str | Path, generation: str | None = None, token: str | None = None,
+                root: Path | None = None) -> MilvusGeneration:
+    """The generation `generation` (None: the newest complete one) mirrored at Milvus `uri`.
+
+    `root` is the index folder the user named (for messages); by default the URI. Raises
+    MilvusUnavailable when Milvus cannot be reached or holds no such complete generation.
+    """
+    uri = normalise_uri(uri)
+    client = connect(uri, token)
+    with talking(uri, "opening the index"):
+        if generation is None:
+            found = generations(client)
+            if not found:
+                raise MilvusUnavailable(uri, "no oncosearch generation mirrored here")
+            generation = found[-1]
+        names = schema.Names(generation)
+        if not client.has_collection(names.records):
+            raise MilvusUnavailable(uri, f"generation {generation} is not mirrored here (no {names.records})")
+        properties = client.describe_collection(names.records).get("properties") or {}
+        if not properties.get(schema.COMPLETE):
+            raise MilvusUnavailable(uri, f"generation {generation} is only partly mirrored (a writer stopped); "
+                                         "mirror it again")
+        try:
+            manifest = Manifest(**json.loads(properties[schema.MANIFEST]))
+        except (KeyError, TypeError, ValueError) as e:
+            raise DamagedIndex(f"{uri}: generation {generation}: unreadable manifest ({e})") from None
+        for name in names.all():
+            if client.has_collection(name):
+                client.load_collection(name)
+        return MilvusGeneration(client, uri, names, manifest, Path(root) if root else Path(uri))
+
+
+class MilvusField(VectorField):
+    """One vector collection: record `row` owns the vector ids ``[starts[row], starts[row] + counts[row])``."""
+
+    def __init__(self, client, uri: str, collection: str, dim: int, starts: np.ndarray, counts: np.ndarray,
+                 kind: str):
+        self.client, self.uri, self.collection = client, uri, collection
+        self.starts, self._counts = starts, counts
+        self.dim, self.size, self.kind = dim, int(counts.sum()), kind
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def nearest(self, qv: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
+        if self.size == 0 or (allowed is not None and len(allowed) == 0):
+            return np.zeros(0, dtype=np.int64)
+        limit = min(k, self.size, schema.LIMIT)
+        params = {"metric_type": "IP", "params": {"ef": max(HNSW_EF_SEARCH, limit)}}
+        with talking(self.uri, f"searching {self.collection}"):
+            found = self.client.search(self.collection, data=[np.asarray(qv, dtype=np.float32)], anns_field="vector",
+                                       limit=limit, search_params=params, output_fields=["rowid"],
+                                       filter=rowids_expression(allowed) if allowed is not None else "")
+        return np.array([hit["entity"]["rowid"] for hit in found[0]], dtype=np.int64)
+
+    def counts(self, rows: np.ndarray) -> np.ndarray:
+        return self._counts[rows]
+
+    def _fetch(self, ids: np.ndarray) -> np.ndarray:
+        """The vectors with these ids (rows in the order asked), from the cache or Milvus."""
+        ids = np.asarray(ids, dtype=np.int64)
+        wanted = [i for i in dict.fromkeys(ids.tolist()) if i not in self._cache]
+        with talking(self.uri, f"reading vectors of {self.collection}"):
+            for a in range(0, len(wanted), GET_BATCH):
+                for row in self.client.get(self.collection, ids=wanted[a:a + GET_BATCH], output_fields=["vector"]):
+                    self._cache[int(row["id"])] = np.asarray(row["vector"], dtype=np.float32)
+        missing = [i for i in wanted if i not in self._cache]
+        if missing:
+            raise DamagedIndex(f"{self.uri}: {self.collection} lacks vectors {missing[:5]}")
+        out = np.stack([self._cache[i] for i in ids.tolist()]) if len(ids) else np.zeros((0, self.dim), np.float32)
+        for i in ids.tolist():
+            self._cache.move_to_end(i)
+        while len(self._cache) > CACHE_VECTORS:
+            self._cache.popitem(last=False)
+        return out
+
+    def best(self, rows: np.ndarray, qv: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        counts = self._counts[rows]
+        matrix = self._fetch(expand_ranges(self.starts[rows], counts))
+        local_starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64) if len(rows) else counts
+        return range_max(matrix, local_starts, counts, qv)
+
+    def first(self, rows: np.ndarray, qv: np.ndarray) -> np.ndarray:
+        return self._fetch(self.starts[np.asarray(rows, dtype=np.int64)]) @ qv
+
+    def cosines(self, row: int, offsets: np.ndarray, qv: np.ndarray) -> np.ndarray:
+        return self._fetch(self.starts[row] + np.asarray(offsets, dtype=np.int64)) @ qv
+
+    def vectors(self, row: int) -> np.ndarray:
+        start = int(self.starts[row])
+        return self._fetch(np.arange(start, start + int(self._counts[row])))
+
+
+class MilvusTerms:
+    """BM25 over the records' sparse BM25 rows: a query's score for a record is the inner product of
+    {column: token weight} with the record's row of bm25s's precomputed per-term scores, which is
+    exactly the sum the local `LexicalIndex.scores` takes."""
+
+    def __init__(self, client, uri: str, names: schema.Names, num_docs: int):
+        self.client, self.uri, self.names, self._num_docs = client, uri, names, num_docs
+        self._vocab: dict[str, tuple[int, int] | None] = {}  # token -> (column, df), None: unknown
+
+    @property
+    def num_docs(self) -> int:
+        return self._num_docs
+
+    def _lookup(self, tokens: list[str]) -> dict[str, tuple[int, int] | None]:
+        unknown = [t for t in dict.fromkeys(tokens) if t not in self._vocab]
+        with talking(self.uri, "reading the vocabulary"):
+            for a in range(0, len(unknown), GET_BATCH):
+                part = unknown[a:a + GET_BATCH]
+                found = {r["term"]: (int(r["column"]), int(r["df"]))
+                         for r in self.client.get(self.names.vocab, ids=part, output_fields=["column", "df"])}
+                for t in part:
+                    self._vocab[t] = found.get(t)
+        return {t: self._vocab[t] for t in tokens}
+
+    def coverage(self, tokens: list[str], weights: list[float]) -> float:
+        total = sum(weights)
+        known = self._lookup(tokens)
+        return sum(w for t, w in zip(tokens, weights, strict=True) if known[t] is not None) / total if total else 0.0
+
+    def document_frequency(self, tokens: list[str]) -> list[int]:
+        known = self._lookup(tokens)
+        return [known[t][1] if known[t] is not None else 0 for t in tokens]
+
+    def scores(self, tokens: list[str], weights: list[float] | None = None) -> np.ndarray:
+        """BM25 of every record (0 where no term matches). One search returns every matching record
+        while they number under `schema.LIMIT` (a search's most rows); past that, one search per window
+        of that many rowids (a filter Milvus applies before ranking, so each window comes back whole).
+        Not range searches by score: milvus-lite 3.2.2 answers one from the top 5 x limit only."""
+        out = np.zeros(self.num_docs, dtype=np.float32)
+        weights = [1.0] * len(tokens) if weights is None else weights
+        query: dict[int, float] = {}
+        known_terms = self._lookup(tokens)
+        for tok, w in zip(tokens, weights, strict=True):
+            if (known := known_terms[tok]) is not None:
+                query[known[0]] = query.get(known[0], 0.0) + float(w)
+        query = {c: w for c, w in query.items() if w != 0.0}
+        if not query:
+            return out
+        limit = min(schema.LIMIT, self.num_docs)
+        hits = self._search(query, limit, "")
+        if len(hits) == limit and limit < self.num_docs:
+            hits = [h for a in range(0, self.num_docs, limit)
+                    for h in self._search(query, limit, f"rowid >= {a} and rowid < {a + limit}")]
+        for h in hits:
+            out[h["entity"]["rowid"]] = h["distance"]
+        return out
+
+    def _search(self, query: dict[int, float], limit: int, expression: str) -> list[dict]:
+        params = {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}}
+        with talking(self.uri, "searching BM25 terms"):
+            return self.client.search(self.names.records, data=[query], anns_field="terms", limit=limit,
+                                      search_params=params, output_fields=["rowid"], filter=expression)[0]
+
+
+class MilvusGeneration(Storage):
+    """A generation mirrored at Milvus, opened read-only (`open_milvus`)."""
+
+    def __init__(self, client, uri: str, names: schema.Names, manifest: Manifest, root: Path):
+        self.client, self.uri, self.names = client, uri, names
+        self.root, self.name, self.manifest, self.records = root, names.generation, manifest, manifest.records
+        table = self._table
+        if len(table["rowid"]) != self.records or not np.array_equal(table["rowid"], np.arange(self.records)):
+            raise DamagedIndex(f"{uri}: {names.records} holds {len(table['rowid'])} records, the manifest says "
+                               f"{self.records}")
+        self._fields: dict[str, MilvusField] = {}
+        for kind, prefix, dim in ((DOCS, "doc", manifest.dim), (SENTENCES, "sent", manifest.dim),
+                                  (PASSAGES, "passage", None)):
+            counts = table[f"{prefix}_count"]
+            if kind == PASSAGES and not self.client.has_collection(names.vectors(PASSAGES)):
+                continue
+            collection = names.vectors(kind)
+            index = self.client.describe_index(collection, "vector") or {}
+            if dim is None:
+                dim = self._dim(collection)
+            self._fields[kind] = MilvusField(client, uri, collection, dim, table[f"{prefix}_start"], counts,
+                                             str(index.get("index_type", "milvus")).lower())
+
+    def _dim(self, collection: str) -> int:
+        for f in self.client.describe_collection(collection)["fields"]:
+            if f["name"] == "vector":
+                return int(f["params"]["dim"])
+        raise DamagedIndex(f"{self.uri}: {collection} has no vector field")
+
+    @cached_property
+    def _table(self) -> dict[str, np.ndarray]:
+        """rowid, runs, year (0: none) and id of every record, in rowid order: read once."""
+        columns: dict[str, list] = {k: [] for k in ("rowid", *RUN_FIELDS, "year", "id")}
+        with talking(self.uri, f"reading {self.names.records}"):
+            for a in range(0, self.records, schema.LIMIT):
+                found = self.client.query(self.names.records, filter=f"rowid >= {a} and rowid < {a + schema.LIMIT}",
+                                          output_fields=list(columns), limit=schema.LIMIT)
+                for row in sorted(found, key=lambda r: r["rowid"]):
+                    for k, values in columns.items():
+                        values.append(row[k])
+        out = {k: np.array(v, dtype=np.int64) for k, v in columns.items() if k not in ("year", "id")}
+        out["year"] = np.array([y or 0 for y in columns["year"]], dtype=np.int64)
+        out["id"] = np.array(columns["id"], dtype=object)
+        return out
+
+    # --- the seam ----------------------------------------------------------------------------
+    def field(self, name: str) -> MilvusField | None:
+        return self._fields.get(name)
+
+    @cached_property
+    def terms(self) -> MilvusTerms:
+        return MilvusTerms(self.client, self.uri, self.names, self.records)
+
+    def allowed(self, filters: Filters | None) -> np.ndarray | None:
+        expression = filter_expression(filters)
+        if expression is None:
+            return None
+        rows: list[int] = []
+        with talking(self.uri, "filtering records"):
+            for a in range(0, self.records, schema.LIMIT):  # a window of rowids a query: within LIMIT rows
+                rows += [r["rowid"] for r in self.client.query(
+                    self.names.records, filter=f"rowid >= {a} and rowid < {a + schema.LIMIT} and ({expression})",
+                    output_fields=["rowid"], limit=schema.LIMIT)]
+        return np.array(sorted(rows), dtype=np.int64)
+
+    def get(self, rows: list[int]) -> Mapping[int, StoredRecord]:
+        out: dict[int, StoredRecord] = {}
+        rows = [int(r) for r in rows]
+        with talking(self.uri, f"reading {self.names.records}"):
+            for a in range(0, len(rows), GET_BATCH):
+                for row in self.client.get(self.names.records, ids=rows[a:a + GET_BATCH],
+                                           output_fields=["rowid", "record", *RUN_FIELDS]):
+                    out[int(row["rowid"])] = _stored(row)
+        return out
+
+    def find(self, key: str) -> StoredRecord | None:
+        """By id, else PMID, else DOI, as the local store looks them up."""
+        key = key.strip()
+        for field, value in (("id", key), ("pmid", key.removeprefix("pmid:")), ("doi", key.lower().removeprefix("doi:"))):
+            if not value:
+                continue
+            with talking(self.uri, f"reading {self.names.records}"):
+                found = self.client.query(self.names.records, filter=f"{field} == {literal(value)}",
+                                          output_fields=["rowid", "record", *RUN_FIELDS], limit=16)
+            if found:
+                return _stored(min(found, key=lambda r: r["rowid"]))
+        return None
+
+    def sentences(self, row: int) -> list[SentenceText]:
+        start, count = int(self._table["sent_start"][row]), int(self._table["sent_count"][row])
+        if count == 0:
+            return []
+        collection = self.names.vectors(SENTENCES)
+        with talking(self.uri, f"reading {collection}"):
+            found = self.client.get(collection, ids=list(range(start, start + count)),
+                                    output_fields=["id", "lang", "position", "text"])
+        return [SentenceText(r["id"] - start, r["lang"], r["text"])
+                for r in sorted(found, key=lambda r: r["id"]) if r["position"] > 0]
+
+    def containing(self, phrases: Sequence[str], excluded: Sequence[str] = (),
+                   rows: np.ndarray | None = None) -> np.ndarray:
+        """Matched here, over each record's folded titles and abstracts (as the local backend matches):
+        Milvus's ``like`` has no word boundaries and no Traditional/Simplified folding."""
+        keep = np.arange(self.records, dtype=np.int64) if rows is None else np.unique(np.asarray(rows, np.int64))
+        if len(keep) > self.records // 8 or "_folded" in self.__dict__:
+            texts: Mapping[int, str] | list[str] = self._folded
+        else:
+            texts = dict(zip(keep.tolist(), self._folded_texts(keep.tolist()), strict=True))
+        for phrase in (Phrase(p) for p in phrases):
+            keep = np.array([r for r in keep.tolist() if phrase.in_text(texts[r])], dtype=np.int64)
+        for phrase in (Phrase(p) for p in excluded):
+            keep = np.array([r for r in keep.tolist() if not phrase.in_text(texts[r])], dtype=np.int64)
+        return keep
+
+    @cached_property
+    def _folded(self) -> list[str]:
+        return self._folded_texts(list(range(self.records)))
+
+    def _folded_texts(self, rows: list[int]) -> list[str]:
+        """Titles and abstracts of `rows`, folded, one field a line (no phrase spans two fields)."""
+        stored = self.get(rows)
+        out = []
+        for row in rows:
+            r = stored[row].record
+            fields = (r.title.get("zh"), r.title.get("en"), r.abstract.get("zh"), r.abstract.get("en"))
+            out.append("\n".join(fold(f).replace("\n", " ") for f in fields if f))
+        return out
+
+    def newest(self, rows: np.ndarray | None, n: int) -> np.ndarray:
+        order, position = self._newest_order
+        if rows is None:
+            return order[:n].copy()
+        rows = np.asarray(rows, dtype=np.int64)
+        return rows[np.argsort(position[rows], kind="stable")][:n]
+
+    @cached_property
+    def _newest_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Year descending, no year last, then id (as the local store orders them)."""
+        years, ids = self._table["year"], self._table["id"]
+        order = np.array(sorted(range(self.records), key=lambda r: (years[r] == 0, -years[r], ids[r])), dtype=np.int64)
+        position = np.empty(self.records, dtype=np.int64)
+        position[order] = np.arange(self.records)
+        return order, position
+
+    def iter_records(self) -> Iterator[StoredRecord]:
+        for a in range(0, self.records, GET_BATCH):
+            part = list(range(a, min(a + GET_BATCH, self.records)))
+            stored = self.get(part)
+            yield from (stored[r] for r in part)
+
+    def describe(self) -> dict:
+        def count(expression: str) -> int:
+            with talking(self.uri, "counting records"):
+                return int(self.client.query(self.names.records, filter=expression,
+                                             output_fields=["count(*)"])[0]["count(*)"])
+
+        years = self._table["year"][self._table["year"] > 0]
+        passages = self._fields.get(PASSAGES)
+        return {
+            "records_zh": count("has_zh == true"), "records_en": count("has_en == true"),
+            "records_bilingual": count("has_zh == true and has_en == true"),
+            "years": (int(years.min()), int(years.max())) if len(years) else None,
+            "index_types": {f.collection: f.kind for f in self._fields.values()},
+            "english_passages": passages.size if passages else None,
+            "size_bytes": _size_on_disk(self.uri),
+        }
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _stored(row: dict) -> StoredRecord:
+    d = row["record"]
+    record = Record(
+        id=d["id"], title=dict(d.get("title") or {}), abstract=dict(d.get("abstract") or {}),
+        pmid=d.get("pmid"), doi=d.get("doi"), authors=tuple(d.get("authors") or ()), journal=d.get("journal"),
+        year=d.get("year"), volume=d.get("volume"), issue=d.get("issue"), pages=d.get("pages"),
+        keywords=tuple(d.get("keywords") or ()), pub_types=tuple(d.get("pub_types") or ()), source=d.get("source") or "",
+    )
+    return StoredRecord(int(row["rowid"]), record, d.get("tags") or {}, d.get("content_hash") or "",
+                        int(row["doc_start"]), int(row["doc_count"]), int(row["sent_start"]), int(row["sent_count"]))
+
+
+def _size_on_disk(uri: str) -> int:
+    """Bytes of a milvus-lite database (its file or folder); 0 for a server, which does not say."""
+    from index.storage.milvus.connect import is_server
+
+    path = Path(uri)
+    if is_server(uri) or not path.exists():
+        return 0
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+__all__ = ["MilvusField", "MilvusGeneration", "MilvusTerms", "generations", "open_milvus"]
