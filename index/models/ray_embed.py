@@ -41,6 +41,10 @@ _RAY_LOGGERS = ("ray", "ray.data", "ray.train", "ray.tune")
 
 
 def _import_ray():
+    # Ray's C++ core logs to stderr (a line a second while a connect retries, a line per actor pool):
+    # a cron job would mail them all. Its errors reach us as exceptions. Read when Ray is first
+    # imported; RAY_BACKEND_LOG_LEVEL set by the user wins.
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     try:
         import ray
         import ray.data
