@@ -8,6 +8,7 @@ traceback.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,11 +53,17 @@ def connect(uri: str | Path, token: str | None = None, timeout: float = CONNECT_
 
 @contextmanager
 def talking(uri: str, doing: str) -> Iterator[None]:
-    """Turn pymilvus's errors while `doing` something at `uri` into one MilvusUnavailable."""
+    """Turn pymilvus's errors while `doing` something at `uri` into one MilvusUnavailable (and keep
+    its log quiet meanwhile: the error says it once)."""
     from pymilvus.exceptions import MilvusException
 
+    log = logging.getLogger("pymilvus")  # it logs every failed call as an ERROR with a traceback
+    level = log.level
+    log.setLevel(logging.CRITICAL)
     try:
         yield
     except MilvusException as e:
         message = getattr(e, "message", "") or str(e)
         raise MilvusUnavailable(uri, f"{doing} failed: {message.strip().splitlines()[0][:300]}") from None
+    finally:
+        log.setLevel(level)

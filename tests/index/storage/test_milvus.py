@@ -15,8 +15,10 @@ from index.errors import MilvusUnavailable  # noqa: E402
 from index.storage import Filters, open_generation  # noqa: E402
 from index.storage.base import DOCS, PASSAGES, SENTENCES  # noqa: E402
 from index.storage.milvus import mirror_generation, open_milvus, schema  # noqa: E402
+from index.storage.milvus.check import check_mirror  # noqa: E402
 from index.storage.milvus.connect import connect  # noqa: E402
 from index.storage.milvus.filters import contains, rowids_expression  # noqa: E402
+from index.storage.milvus.writer import manifest_digest  # noqa: E402
 from tests.index.storage import test_storage as shared_contract  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -240,7 +242,7 @@ def test_an_unreachable_milvus_is_one_clear_error_naming_the_uri(tmp_path, lite)
         open_milvus(lite, "g999")
 
 
-def test_a_partly_written_mirror_is_refused_then_written_again(built_index, local, tmp_path):
+def test_a_partly_written_mirror_is_refused_then_written_again_and_checked(built_index, local, tmp_path):
     db = tmp_path / "partial.db"
     client = connect(db)
     names = schema.Names(local.name)
@@ -254,3 +256,25 @@ def test_a_partly_written_mirror_is_refused_then_written_again(built_index, loca
     assert reopened.name == local.name and reopened.records == local.records
     generation = next(p for p in (built_index / "generations").iterdir() if p.name == local.name)
     assert mirror_generation(generation, db).skipped  # a generation folder names the same generation
+
+    # `check_mirror` finds what a crash or a hand in the database did to it
+    assert check_mirror(db, local.name, digest=manifest_digest(local)) == []
+    assert check_mirror(db, local.name, digest="0" * 64) == [
+        f"Milvus at {db}: generation {local.name}: mirrors another manifest than the local generation's: mirror it again"]
+    client.delete(names.vectors(SENTENCES), ids=[0, 1, 2])
+    client.drop_collection(names.vocab)
+    problems = check_mirror(db, local.name)
+    assert problems == [f"Milvus at {db}: generation {local.name}: {names.vocab} missing"]
+    client.create_collection(names.vocab, schema=schema.vectors_schema(client, 4, False),
+                             index_params=schema.dense_index(client, "flat"))
+    assert "has fields" in check_mirror(db, local.name)[0]
+    client.drop_collection(names.vocab)
+    client.create_collection(names.vocab, schema=schema.vocab_schema(client),
+                             index_params=schema.sparse_index(client, "unit"))
+    problems = check_mirror(db, local.name)
+    sentences = names.vectors(SENTENCES)
+    held, says = local.manifest.sentences - 3, local.manifest.sentences
+    assert f"{sentences} holds {held} rows, the manifest says {says}" in problems[0]
+    assert any(f"the records' sentences runs cover {local.manifest.sentences} ids" in p for p in problems)
+    assert problems[-1].endswith("is empty (no BM25 terms)")
+    assert check_mirror("http://127.0.0.1:1", local.name)[0].startswith("Milvus at http://127.0.0.1:1: connecting failed")
