@@ -279,6 +279,13 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
     except (sqlite3.DatabaseError, OSError) as e:  # the machine's fault (disk full, permissions), not ours
         fail(f"{type(e).__name__}: {e}; nothing was switched: the index is as it was")
     summary = result.summary()
+    if (_index_dir(index) / "milvus.json").exists():  # readers read Milvus: mirror what was just written
+        from index.storage.milvus.remember import mirror_index, remembered
+
+        try:
+            summary["milvus"] = mirror_index(_index_dir(index), remembered(_index_dir(index))).to_dict()
+        except OncosearchError as e:
+            fail(f"{describe_error(e)[0]} (the local index was written; run oncosearch index mirror once Milvus answers)")
     if json_out:
         from search.render import print_json
 
@@ -386,6 +393,10 @@ def index_check(index: Path | None = IndexOpt, json_out: bool = JsonOpt) -> None
     from index.storage.check import check_index
 
     problems, info = check_index(_index_dir(index))
+    if (_index_dir(index) / "milvus.json").exists() and info.get("generation"):  # and its Milvus mirror
+        from index.storage.milvus.remember import check_remembered
+
+        problems += check_remembered(_index_dir(index), info["generation"])
     if json_out:
         from search.render import print_json
 
@@ -397,6 +408,45 @@ def index_check(index: Path | None = IndexOpt, json_out: bool = JsonOpt) -> None
         typer.echo(f"ok: {info.get('generation')} ({info.get('records')} records, {info.get('sentences')} sentences, "
                    f"model {info.get('model_id')})")
     raise typer.Exit(exitcodes.FAILED if problems else exitcodes.OK)
+
+
+@index_app.command("mirror")
+def index_mirror(
+    index: Path | None = IndexOpt,
+    milvus_uri: str | None = typer.Option(None, "--milvus-uri", help="A milvus-lite file (embedded, e.g. "
+                                          "./oncosearch.db) or a Milvus server (http://HOST:19530). Default: the "
+                                          "one this index remembers. A token comes from $ONCOSEARCH_MILVUS_TOKEN.",
+                                          show_default=False),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Copy the current generation into Milvus and read from there from now on (search, show, similar,
+    stats, eval, serve need only --index; index build/update keep the mirror current).
+
+    Needs pip install 'oncosearch\\[cluster]'. See docs/milvus.md.
+
+    Examples:
+
+      oncosearch index mirror --milvus-uri ./oncosearch.db --index ./myindex
+
+      oncosearch index mirror --milvus-uri http://milvus.lab:19530   # 实验室的 Milvus 服务器 (the lab's server)
+    """
+    from index.storage.milvus.remember import mirror_index, remembered
+
+    root = _index_dir(index)
+    uri = milvus_uri or remembered(root)
+    if uri is None:
+        _fail(f"{root} reads its local files: name a Milvus with --milvus-uri", exitcodes.USAGE)
+    try:
+        report = mirror_index(root, uri)
+    except OncosearchError as e:
+        _fail(*describe_error(e))
+    if json_out:
+        from search.render import print_json
+
+        print_json(report.to_dict())
+    else:
+        done = "already there" if report.skipped else f"{report.records} records, {sum(report.vectors.values())} vectors"
+        typer.echo(f"mirrored {report.generation} to {report.uri}: {done}; {root} now reads from Milvus")
 
 
 # the options every command that ranks records takes (search, similar, alert add)

@@ -19,6 +19,10 @@ def open_generation(root: Path, verify: bool = True) -> Storage:
     Raises index.errors.NoIndex when nothing was built there, DamagedIndex when a file is
     missing or differs from the manifest.
     """
+    if (Path(root) / "milvus.json").exists():  # the index reads a Milvus mirror (index.storage.milvus.remember)
+        from index.storage.milvus.remember import open_remembered, remembered
+
+        return open_remembered(Path(root), remembered(Path(root)))
     from index.storage.local import open_local
 
     return open_local(Path(root), verify=verify)

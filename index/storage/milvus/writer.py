@@ -58,7 +58,12 @@ def open_source(path: Path) -> LocalGeneration:
 
 
 def manifest_digest(generation: LocalGeneration) -> str:
-    return hashlib.sha256((generation.path / "manifest.json").read_bytes()).hexdigest()
+    return manifest_digest_of(generation.path)
+
+
+def manifest_digest_of(generation_dir: Path) -> str:
+    """What a mirror's "complete" mark holds: the sha256 of the generation's manifest file."""
+    return hashlib.sha256((Path(generation_dir) / "manifest.json").read_bytes()).hexdigest()
 
 
 def mirror_generation(generation_dir: Path, uri: str | Path, token: str | None = None) -> MirrorReport:

@@ -278,3 +278,50 @@ def test_a_partly_written_mirror_is_refused_then_written_again_and_checked(built
     assert any(f"the records' sentences runs cover {local.manifest.sentences} ids" in p for p in problems)
     assert problems[-1].endswith("is empty (no BM25 terms)")
     assert check_mirror("http://127.0.0.1:1", local.name)[0].startswith("Milvus at http://127.0.0.1:1: connecting failed")
+
+
+def test_the_cli_reads_a_mirrored_index_with_only_index_and_names_an_unreachable_milvus(built_index, tmp_path,
+                                                                                       monkeypatch):
+    import json
+    import shutil
+
+    from tests.conftest import ROOT
+    from tests.search.cli_run import error_line, run
+
+    monkeypatch.setenv("COLUMNS", "300")
+    monkeypatch.delenv("ONCOSEARCH_INDEX", raising=False)
+    copy, db = tmp_path / "idx", tmp_path / "lab.db"
+    shutil.copytree(built_index, copy)  # with its embedding cache: the update below embeds nothing
+    run("index", "mirror", "--index", copy, code=2)  # no URI given or remembered: a usage error
+    assert "now reads from Milvus" in run("index", "mirror", "--milvus-uri", db, "--index", copy).stdout
+    assert json.loads((copy / "milvus.json").read_text()) == {"backend": "milvus", "uri": str(db)}
+    assert json.loads(run("index", "mirror", "--index", copy, "--json").stdout)["skipped"]  # remembered, written
+
+    def same(*args):
+        ours = json.loads(run(*args, "--index", copy, "--json").stdout)
+        theirs = json.loads(run(*args, "--index", built_index, "--json").stdout)
+        assert [h["id"] for h in ours["results"]] == [h["id"] for h in theirs["results"]] and ours["results"]
+        return ours
+
+    same("search", "CAR-T 细胞治疗 安全性")
+    same("search", "cytokine release syndrome", "--year-from", "2020", "--lang", "en")
+    same("search", "免疫細胞治療", "--mode", "lexical")
+    first = json.loads(run("search", "CAR-T", "--index", built_index, "--json").stdout)["results"][0]["id"]
+    same("similar", first)
+    assert run("show", first, "--index", copy).stdout == run("show", first, "--index", built_index).stdout
+    stats = json.loads(run("stats", "--index", copy, "--json").stdout)
+    assert stats["records"] == json.loads(run("stats", "--index", built_index, "--json").stdout)["records"]
+    assert run("index", "check", "--index", copy).stdout.startswith("ok: ")
+    before = (copy / "CURRENT").read_text().strip()
+    updated = json.loads(run("index", "update", ROOT / "corpus" / "sample" / "immune-cell-therapy-review.zh-en.txt",
+                             "--index", copy, "--json").stdout)
+    assert updated["generation"] != before and updated["milvus"]["generation"] == updated["generation"]
+    assert not updated["milvus"]["skipped"]  # build/update keep the mirror of the new generation current
+    same("search", "CAR-T 细胞治疗 安全性")
+    assert run("index", "check", "--index", copy).stdout.startswith("ok: ")
+
+    (copy / "milvus.json").write_text(json.dumps({"backend": "milvus", "uri": "http://127.0.0.1:1"}))
+    line = error_line(run("search", "CAR-T", "--index", copy, code=1))
+    assert line.startswith("oncosearch: error: Milvus at http://127.0.0.1:1: connecting failed")
+    checked = run("index", "check", "--index", copy, code=1)
+    assert "PROBLEM: Milvus at http://127.0.0.1:1: connecting failed" in checked.stderr

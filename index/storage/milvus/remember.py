@@ -1,0 +1,75 @@
+"""An index folder that reads from Milvus: it remembers the URI, so readers need only ``--index``.
+
+``INDEX_DIR/milvus.json`` holds the backend and its URI (never a token: that comes from
+``ONCOSEARCH_MILVUS_TOKEN``). With it, `index.storage.open_generation` opens the current
+generation's mirror at that URI instead of the local files; `mirror_index` writes a generation's
+mirror and the file. The local generation stays the source the mirror is written from (and what
+`index build/update` write); see docs/milvus.md for what is left to make Milvus the only copy.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from index.errors import DamagedIndex, NoIndex
+from index.storage.layout import IndexLayout
+from index.storage.milvus.connect import normalise_uri
+
+BACKEND_FILE = "milvus.json"
+
+
+def remembered(root: Path) -> str | None:
+    """The Milvus URI the index at `root` reads from, or None (the local files)."""
+    path = Path(root) / BACKEND_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise DamagedIndex(f"{path}: unreadable ({e}); delete it to read the local files") from None
+    if not isinstance(data, dict) or data.get("backend") != "milvus" or not isinstance(data.get("uri"), str):
+        raise DamagedIndex(f"{path}: not an oncosearch backend file; delete it to read the local files")
+    return data["uri"]
+
+
+def remember(root: Path, uri: str) -> None:
+    from index.storage.atomic import atomic_write_text
+
+    atomic_write_text(Path(root) / BACKEND_FILE, json.dumps({"backend": "milvus", "uri": normalise_uri(uri)}) + "\n")
+
+
+def open_remembered(root: Path, uri: str):
+    """The mirror at `uri` of the current generation of the index at `root`."""
+    from index.errors import MilvusUnavailable
+    from index.storage.milvus.storage import open_milvus
+
+    layout = IndexLayout(Path(root))
+    name = layout.current_name()
+    if name is None:
+        raise NoIndex(layout.root)
+    try:
+        return open_milvus(uri, name, root=layout.root)
+    except MilvusUnavailable as e:
+        if "not mirrored" in e.problem or "partly mirrored" in e.problem:
+            raise MilvusUnavailable(e.uri, f"{e.problem}; run: oncosearch index mirror --index {layout.root}") from None
+        raise
+
+
+def mirror_index(root: Path, uri: str, token: str | None = None):
+    """Mirror the current generation of the index at `root` into Milvus at `uri` and remember that URI
+    (from then on its readers read Milvus). Returns the writer's `MirrorReport`."""
+    from index.storage.milvus.writer import mirror_generation
+
+    report = mirror_generation(Path(root), uri, token)
+    remember(root, uri)
+    return report
+
+
+def check_remembered(root: Path, generation: str) -> list[str]:
+    """Problems with the Milvus mirror of `generation` that the index at `root` reads."""
+    from index.storage.milvus.check import check_mirror
+    from index.storage.milvus.writer import manifest_digest_of
+
+    return check_mirror(remembered(root), generation,
+                        digest=manifest_digest_of(IndexLayout(Path(root)).generations / generation))
