@@ -33,7 +33,7 @@ from index.storage.store import StoredRecord
 from index.storage.vectors import HNSW_EF_SEARCH
 
 GET_BATCH = 4096  # primary keys per get
-CACHE_VECTORS = 100_000  # fetched vectors kept per field (a few pages of candidates)
+CACHE_VECTORS = 20_000  # fetched vectors kept per field: a page of candidates' runs (40 MB of 512-d vectors)
 RUN_FIELDS = ("doc_start", "doc_count", "sent_start", "sent_count", "passage_start", "passage_count")
 
 
