@@ -138,10 +138,19 @@ class Storage(ABC):
         holds every one of `phrases` and none of `excluded`, as `index.lexical.phrases` matches them
         (the tokenizer's normalisation; Latin words on word boundaries, Chinese by substring)."""
 
-    @abstractmethod
     def newest(self, rows: np.ndarray | None, n: int) -> np.ndarray:
         """The first `n` of `rows` (or of every record) newest first: year descending, records without
         a year last, then by record id (the same order on every run and after a rebuild)."""
+        order, position = self.newest_order()
+        if rows is None:
+            return order[:n].copy()
+        rows = np.asarray(rows, dtype=np.int64)
+        return rows[np.argsort(position[rows], kind="stable")][:n]
+
+    @abstractmethod
+    def newest_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every rowid newest first (the order of `newest`), and each rowid's place in that order;
+        read once per opened generation (an implementation caches it)."""
 
     @abstractmethod
     def get(self, rows: list[int]) -> Mapping[int, StoredRecord]:

@@ -246,12 +246,8 @@ class LocalGeneration(Storage):
         folded = {rowid: "\n".join(fold(f).replace("\n", " ") for f in fields if f) for rowid, *fields in found}
         return [folded[row] for row in (range(self.records) if rows is None else rows)]
 
-    def newest(self, rows: np.ndarray | None, n: int) -> np.ndarray:
-        order, position = self._newest_order
-        if rows is None:
-            return order[:n].copy()
-        rows = np.asarray(rows, dtype=np.int64)
-        return rows[np.argsort(position[rows], kind="stable")][:n]
+    def newest_order(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._newest_order
 
     @cached_property
     def _newest_order(self) -> tuple[np.ndarray, np.ndarray]:
