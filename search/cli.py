@@ -661,6 +661,9 @@ def evaluate(
     mode: str = ModeOpt,
     k: int = typer.Option(10, "-k", "--top", min=1, max=1000, help="Rank each query as `search -k K` does "
                           "(the fusion pool grows with K); 100 adds Recall@100."),
+    backend: str = typer.Option("local", "--backend", help="local (the default) or milvus: rank from the "
+                                "evaluation index's Milvus mirror in a milvus-lite file (needs the cluster extra), "
+                                "for parity with local."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Measure retrieval quality: MRR@10, Recall@1/@10/@100, nDCG@10 (BEIR) or accuracy@1 (parallel).
@@ -674,11 +677,15 @@ def evaluate(
       oncosearch eval ../shared/bench/pubmedqa --add corpus/sample/pubmed21n1298-oncology.xml.gz
 
       oncosearch eval ../shared/bench/wmt18-biomed-zh-en --json
+
+      oncosearch eval ../shared/bench/pubmedqa --backend milvus     # 同一评测，Milvus 后端 (parity)
     """
     from search.evaluate import run_eval
 
     _setup_logging(json_out, None)
-    report = run_eval(folder, queries_file=queries, add=add or [], model=model, mode=mode, k=k)
+    if backend not in ("local", "milvus"):
+        _fail(f"--backend {backend}: choose local or milvus", exitcodes.USAGE)
+    report = run_eval(folder, queries_file=queries, add=add or [], model=model, mode=mode, k=k, backend=backend)
     if json_out:
         from search.render import print_json
 

@@ -163,23 +163,43 @@ def eval_index(records: list, model: str | None, name: str, progress=None, engli
     return index_dir, built
 
 
-def _rank_all(index_dir: Path, queries: dict[str, str], mode: str, k: int, **searcher_kwargs) -> dict[str, list[str]]:
+BACKENDS = ("local", "milvus")
+
+
+def eval_storage(index_dir: Path, backend: str = "local"):
+    """What the evaluation reads: the local index folder, or (`milvus`) its mirror in a milvus-lite
+    file beside it, written on first use (a later run finds it complete and writes nothing)."""
+    if backend == "local":
+        return index_dir
+    if backend != "milvus":
+        raise EvalError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    from index.storage.layout import IndexLayout
+    from index.storage.milvus import mirror_generation, open_milvus
+
+    db = index_dir / "milvus-lite.db"
+    mirror_generation(index_dir, db)
+    return open_milvus(db, IndexLayout(index_dir).current_name(), root=index_dir)
+
+
+def _rank_all(index_dir: Path, queries: dict[str, str], mode: str, k: int, backend: str = "local",
+              **searcher_kwargs) -> dict[str, list[str]]:
     from search.engine import Searcher
 
     # opened as every reader opens an index (verified); the questions are natural language, read as plain
     # text: a quote in one is punctuation, not a phrase (search/syntax.py)
-    searcher = Searcher(index_dir, **{"syntax": False, **searcher_kwargs})
+    searcher = Searcher(eval_storage(index_dir, backend), **{"syntax": False, **searcher_kwargs})
     return {qid: [h.record.id for h in searcher.search(text, k=k, mode=mode, snippets=False)]
             for qid, text in queries.items()}
 
 
 def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (), model: str | None = None,
-             mode: str = "hybrid", k: int = 10, **searcher_kwargs) -> dict:
+             mode: str = "hybrid", k: int = 10, backend: str = "local", **searcher_kwargs) -> dict:
     """Evaluate one folder (BEIR or parallel); returns the metrics dict printed by `oncosearch eval`.
 
     Each query is ranked exactly as `oncosearch search -k K` ranks it (K = `k`, default 10 like
     search's): fusion normalises scores over the candidate pool, whose depth grows with k, so the
     figures describe what a user gets at that depth. Recall@100 is reported only when k >= 100.
+    `backend` "milvus" ranks from the evaluation index's Milvus mirror (milvus-lite), for parity.
     """
     from corpus.ingest import ingest
     from corpus.readers import read_file
@@ -188,7 +208,7 @@ def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (
     extra = ingest(add).records if add else []
     pairs = find_parallel(folder) if folder.is_dir() else []
     if pairs and not (folder / "corpus.jsonl").exists():
-        out: dict = {"mode": mode, "k": k, "pairs": 0, "index": []}
+        out: dict = {"mode": mode, "k": k, "backend": backend, "pairs": 0, "index": []}
         for direction in ("zh->en", "en->zh"):
             records, queries, qrels = [], {}, {}
             for zh, en in pairs:
@@ -198,7 +218,7 @@ def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (
                 qrels.update(rel)
             index_dir, built = eval_index(records + extra, model, f"{folder.name}-{direction.replace('->', '2')}")
             out["index"].append(f"{index_dir.name} ({'built' if built else 'reused'})")
-            m = metrics(_rank_all(index_dir, queries, mode, k, **searcher_kwargs), qrels)
+            m = metrics(_rank_all(index_dir, queries, mode, k, backend, **searcher_kwargs), qrels)
             out["pairs"] = m["queries"]
             out[f"{direction} accuracy@1"] = m["recall@1"]
             out[f"{direction} mrr@10"] = m["mrr@10"]
@@ -211,9 +231,9 @@ def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (
     if corpus.failed:
         raise EvalError(f"{bench.corpus}: {corpus.skipped[0].reason}")
     index_dir, built = eval_index(corpus.records + extra, model, folder.name + ("-plus" if extra else ""))
-    ranked = _rank_all(index_dir, bench.queries, mode, k, **searcher_kwargs)
+    ranked = _rank_all(index_dir, bench.queries, mode, k, backend, **searcher_kwargs)
     m = metrics(ranked, bench.qrels)
     if k < 100:
         m.pop("recall@100")
-    return {"mode": mode, "k": k, "corpus": len(corpus.records) + len(extra), **m,
+    return {"mode": mode, "k": k, "backend": backend, "corpus": len(corpus.records) + len(extra), **m,
             "index": f"{index_dir.name} ({'built' if built else 'reused'})"}
