@@ -251,6 +251,20 @@ def test_eval_beir_folder(beir_folder):
     assert f"{'mode':>22}: dense" in table and "mrr@10" in table
 
 
+def test_eval_on_the_milvus_backend_equals_local(beir_folder):
+    pytest.importorskip("pymilvus", reason="the cluster extra (pip install 'oncosearch[cluster]') is not installed")
+    for mode in ("hybrid", "lexical"):
+        local = run_json("eval", beir_folder.folder, "--mode", mode)
+        milvus = run_json("eval", beir_folder.folder, "--mode", mode, "--backend", "milvus")
+        assert milvus["backend"] == "milvus" and local["backend"] == "local"
+        assert {k: v for k, v in milvus.items() if isinstance(v, float)} == pytest.approx(
+            {k: v for k, v in local.items() if isinstance(v, float)}, abs=1e-9)
+    index = next(p for p in beir_folder.eval_root.iterdir() if p.name.startswith("tiny-beir-"))
+    assert (index / "milvus-lite.db").exists()  # the mirror lives beside the evaluation index
+    assert "--backend mongo: choose local or milvus" in error_line(
+        run("eval", beir_folder.folder, "--backend", "mongo", code=2))
+
+
 def test_eval_rejects_a_folder_that_is_no_benchmark(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     (tmp_path / "notes.txt").write_text("not a benchmark\n")
