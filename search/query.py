@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from corpus.text import detect_lang
+from corpus.text import CJK, detect_lang
 from index.lexical.tokenize import EN_STOPWORDS, tokenize
 from index.storage.base import Filters
 from search.concepts import glossary
@@ -33,7 +33,7 @@ def is_short(text: str, lang: str) -> bool:
     rather than a question or a sentence. Fusion trusts BM25 more for these (`search.fusion`):
     USE reads a two-word name poorly (bench/concepts). Fixed before the held-back halves were read."""
     if lang == "zh":
-        return len(re.findall(r"[\u4e00-\u9fff]", text)) <= 12
+        return len(CJK.findall(text)) <= 12
     return sum(w not in EN_STOPWORDS for w in re.findall(r"[a-z0-9]+", text.lower())) <= 3
 
 
