@@ -55,6 +55,7 @@ def main() -> None:
             row["max_abs_diff"] = max(abs(row["local"][m] - row["milvus"][m]) for m in row["local"])
             worst = max(worst, row["max_abs_diff"])
             result["rows"].append(row)
+            args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")  # so far
             print(f"{name:>30} {mode:>8}: max |local - milvus| {row['max_abs_diff']:.4f} "
                   f"({row['local_s']} s / {row['milvus_s']} s)", file=sys.stderr, flush=True)
     result["max_abs_diff"] = worst

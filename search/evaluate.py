@@ -188,8 +188,11 @@ def _rank_all(index_dir: Path, queries: dict[str, str], mode: str, k: int, backe
     # opened as every reader opens an index (verified); the questions are natural language, read as plain
     # text: a quote in one is punctuation, not a phrase (search/syntax.py)
     searcher = Searcher(eval_storage(index_dir, backend), **{"syntax": False, **searcher_kwargs})
-    return {qid: [h.record.id for h in searcher.search(text, k=k, mode=mode, snippets=False)]
-            for qid, text in queries.items()}
+    try:
+        return {qid: [h.record.id for h in searcher.search(text, k=k, mode=mode, snippets=False)]
+                for qid, text in queries.items()}
+    finally:
+        searcher.close()  # one process may evaluate many sets (bench/milvus_parity.py): no client left open
 
 
 def run_eval(folder: Path, queries_file: Path | None = None, add: list[Path] = (), model: str | None = None,

@@ -49,8 +49,8 @@ def test_eval_beir_modes(pubmedqa_slice, tmp_path_factory):
         proc = run_cli("eval", str(pubmedqa_slice), "--mode", mode, "--json", env=env)
         assert proc.returncode == 0, proc.stderr
         results[mode] = json.loads(proc.stdout)
-    assert set(results["hybrid"]) == {"mode", "k", "corpus", "queries", "mrr@10", "recall@1", "recall@10", "ndcg@10",
-                                      "index"}
+    assert set(results["hybrid"]) == {"mode", "k", "backend", "corpus", "queries", "mrr@10", "recall@1", "recall@10",
+                                      "ndcg@10", "index"}
     assert results["hybrid"]["index"].endswith("(built)")  # one evaluation index, built once, then reused
     assert all(results[m]["index"] == results["hybrid"]["index"].replace("(built)", "(reused)")
                for m in ("dense", "lexical", "english"))
