@@ -59,7 +59,7 @@ lint: $(TESTS)
 	$(BIN)/ruff check corpus index search tests bench
 
 bench: $(TESTS)
-	$(PY) bench/run.py --ivf --out BENCHMARKS.md
+	$(PY) bench/run.py --ivf --sizes sample,20k,50k --50k-from-20k --raw-sample 2000 --sections indexing,querying,faiss,quality,peer,profile_search --out BENCHMARKS.md
 
 bench-quick: $(TESTS)
 	$(PY) bench/run.py --quick --out bench/out/BENCHMARKS.quick.md
