@@ -196,8 +196,14 @@ def write_generation(
     progress: Progress = no_progress,
     cache_dir: Path | None = None,
     settings: dict | None = None,
+    before_switch: Callable[[Path], None] | None = None,
 ) -> BuildReport:
-    """Build a complete generation from `records` and make it current. Caller holds the lock."""
+    """Build a complete generation from `records` and make it current. Caller holds the lock.
+
+    `before_switch(generation_dir)` runs once the generation's folder is finished, before CURRENT
+    names it (a second backend's copy, index/storage/milvus/mirrors.py); if it raises, CURRENT
+    stays as it was and the next write removes the folder.
+    """
     options = options or BuildOptions()
     start = time.perf_counter()
     if not layout.generations.exists():
@@ -276,6 +282,8 @@ def write_generation(
     final = layout.generations / name
     replace(tmp, final)  # and fsync generations/
     crash_point("rename")
+    if before_switch is not None:
+        before_switch(final)
     layout.switch_to(final)
     crash_point("switch")
     verify.remember(final, manifest)  # readers need not hash what was hashed a moment ago

@@ -52,6 +52,8 @@ class RayUnavailable(ModelError):
 class MilvusUnavailable(OncosearchError):
     """Milvus at a URI cannot be reached, or lacks what an index needs there (a collection, a generation)."""
 
-    def __init__(self, uri: str, problem: str):
-        self.uri, self.problem = uri, problem
+    def __init__(self, uri: str, problem: str, transient: bool = True):
+        # transient: worth retrying (no answer, a restart, a milvus-lite file another process holds);
+        # not: pymilvus missing, a folder that does not exist, a generation never mirrored
+        self.uri, self.problem, self.transient = uri, problem, transient
         super().__init__(f"Milvus at {uri}: {problem}")

@@ -66,6 +66,7 @@ class WriteResult:
     build: BuildReport | None
     counts: UpdateCounts
     seconds: float
+    mirror: object | None = None  # the Milvus mirror written before the switch (a MirrorReport), if any
 
     def summary(self) -> dict:
         s = self.ingest.summary()
@@ -80,6 +81,7 @@ class WriteResult:
             "index_records_without_abstract": self.build.without_abstract if self.build else 0,
             "generation": self.build.generation.name if self.build else None,
             "seconds": round(self.seconds, 2),
+            **({"milvus": self.mirror.to_dict()} if self.mirror is not None else {}),
         }
 
 
@@ -96,7 +98,8 @@ def record_tagger() -> Callable[[Record], dict]:
 def index_records(layout: IndexLayout, records: list[Record], encoder: Encoder, spec: ModelSpec,
                   options: BuildOptions | None = None, progress: Progress = no_progress,
                   cache_dir: Path | None = None, english: ModelSpec | None = None,
-                  make_encoder: EncoderFactory = indexing_encoder) -> BuildReport:
+                  make_encoder: EncoderFactory = indexing_encoder,
+                  before_switch: Callable[[Path], None] | None = None) -> BuildReport:
     """Write a complete generation of `records`: vectors, store, BM25, glossary tags and, with
     `english` (the MiniLM model), the English passage leg (its encoder made by `make_encoder`).
 
@@ -112,7 +115,7 @@ def index_records(layout: IndexLayout, records: list[Record], encoder: Encoder, 
     return write_generation(
         layout, records, encoder, None if spec.name == DEFAULT_MODEL else spec.name, options,
         tagger=record_tagger(), extra_writers=writers, progress=progress, cache_dir=cache_dir,
-        settings=settings_for(english),
+        settings=settings_for(english), before_switch=before_switch,
     )
 
 
@@ -176,12 +179,19 @@ def write_index(
     index_dir: Path, sources: list[str | Path], *, update: bool = False, prune: bool = False,
     model: str | None = None, fmt: str | None = None, strict: bool = False, index_type: str = "auto",
     wait: float = 0.0, progress: Progress = no_progress, on_file=None, english: bool | None = None,
-    ray: str | None = None, ray_workers: int | None = None,
+    ray: str | None = None, ray_workers: int | None = None, backend: str | None = None,
+    milvus_uri: str | None = None,
 ) -> WriteResult:
     """Read sources and write a new generation under the writer lock (raises LockBusy when held).
 
     `ray` (a cluster address or ``auto``): embed on that Ray cluster with `ray_workers` actors
     (default: one per CPU), index/models/ray_embed.py; the vectors and the cache are the same.
+
+    `backend` "milvus" (with `milvus_uri`, or the URI the index remembers): the new generation is
+    mirrored into Milvus before it becomes current, and the index reads Milvus from then on;
+    "local": the index reads its local files again; None: as the index does now (an index that
+    reads Milvus keeps its mirror current). `wait` also bounds retries of a Milvus that does not
+    answer. See index/storage/milvus/mirrors.py.
     """
     start = time.perf_counter()
     layout = IndexLayout(Path(index_dir))
@@ -195,6 +205,14 @@ def write_index(
     with WriterLock(layout.lock_file, wait=wait), session as cluster:
         make_encoder = cluster.encoder if cluster is not None else indexing_encoder
         crash_point("lock")
+        uri = milvus_target(layout.root, backend, milvus_uri)
+        mirrored: list = []
+        before_switch = None
+        if uri is not None:
+            from index.storage.milvus.mirrors import mirror_before_switch
+
+            def before_switch(generation: Path) -> None:
+                mirrored.append(mirror_before_switch(layout.root, generation, uri, wait))
         current = layout.current()
         if update and current is not None and not current.is_dir():
             raise DamagedIndex(f"{layout.current_file} points at generation {current.name}, which does not exist")
@@ -224,5 +242,42 @@ def write_index(
         same_model = old_manifest is not None and old_manifest.model_id == spec.model_id
         encoder = make_encoder(spec, old_manifest.dim if same_model else None)
         report = index_records(layout, records, encoder, spec, BuildOptions(index_type=index_type), progress,
-                               english=en_spec, make_encoder=make_encoder)
-    return WriteResult(result, report, counts, time.perf_counter() - start)
+                               english=en_spec, make_encoder=make_encoder, before_switch=before_switch)
+        _settle_backend(layout.root, backend, uri)
+    return WriteResult(result, report, counts, time.perf_counter() - start, mirrored[0] if mirrored else None)
+
+
+BACKENDS = ("local", "milvus")
+
+
+def milvus_target(root: Path, backend: str | None, milvus_uri: str | None) -> str | None:
+    """The Milvus URI a write mirrors into, or None (local files only)."""
+    if backend not in (None, *BACKENDS):
+        raise ValueError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if backend == "local":
+        if milvus_uri:
+            raise ValueError("a Milvus URI names where the milvus backend writes: not with the local backend")
+        return None
+    from index.storage.milvus.remember import BACKEND_FILE, remembered
+
+    if (Path(root) / BACKEND_FILE).exists() or backend == "milvus" or milvus_uri:
+        uri = milvus_uri or remembered(root)
+        if uri is None:
+            raise ValueError("the milvus backend needs a Milvus URI (a milvus-lite file or http://host:19530)")
+        return uri
+    return None
+
+
+def _settle_backend(root: Path, backend: str | None, uri: str | None) -> None:
+    """After the switch: remember the backend chosen, and drop the Milvus mirrors no longer read."""
+    from index.storage.milvus.remember import forget, remember, touches_milvus
+
+    if uri is None and not touches_milvus(root):
+        return  # a local index that never had a mirror: nothing to do (and pymilvus may not be installed)
+    from index.storage.milvus.mirrors import prune
+
+    if uri is not None:
+        remember(root, uri)
+    elif backend == "local":
+        forget(root)
+    prune(root)

@@ -135,6 +135,18 @@ def _check_choices(fmt: str | None = None, index_type: str | None = None) -> Non
             _fail(f"--index-type {index_type}: choose one of {', '.join(INDEX_TYPES)}", exitcodes.USAGE)
 
 
+def _check_backend(root: Path, backend: str | None, milvus_uri: str | None) -> None:
+    """Refuse a --backend / --milvus-uri pair that names no place to write, as a usage error."""
+    from index.pipeline import milvus_target
+
+    try:
+        milvus_target(root, backend, milvus_uri)
+    except ValueError as e:
+        _fail(f"--backend {backend or 'milvus'}: {e}", exitcodes.USAGE)
+    except OncosearchError as e:  # an unreadable milvus.json
+        _fail(*describe_error(e))
+
+
 def _open_searcher(index: Path | None, model: str | None = None):
     """A `Searcher` over the current generation, verified first (`index.storage.open_generation`);
     errors reach the boundary as typed errors."""
@@ -228,16 +240,18 @@ def _setup_logging(quiet: bool, log_file: Path | None) -> None:
 def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None, model: str | None,
            fmt: str | None, strict: bool, index_type: str, wait: float, quiet: bool, json_out: bool,
            log_file: Path | None, english: bool | None = None, ray: str | None = None,
-           ray_workers: int | None = None) -> None:
+           ray_workers: int | None = None, backend: str | None = None, milvus_uri: str | None = None) -> None:
     """Shared body of `index build` and `index update`: read, embed, switch, summarise, exit code."""
     import sqlite3
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from corpus.ingest import StrictStop
+    from index.errors import MilvusUnavailable
     from index.pipeline import sample_sources, write_index
 
     _check_choices(fmt=fmt, index_type=index_type)
+    _check_backend(_index_dir(index), backend, milvus_uri)
     _setup_logging(quiet or json_out, log_file)
     log = logging.getLogger("oncosearch")
     if not sources:
@@ -270,22 +284,17 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
             result = write_index(
                 _index_dir(index), sources, update=update, prune=prune, model=model, fmt=fmt, strict=strict,
                 index_type=index_type, wait=wait, progress=progress, on_file=on_file, english=english,
-                ray=ray, ray_workers=ray_workers,
+                ray=ray, ray_workers=ray_workers, backend=backend, milvus_uri=milvus_uri,
             )
     except StrictStop as e:
         fail(f"--strict: {e}; nothing was written")
+    except MilvusUnavailable as e:  # raised before the switch: the index is as it was
+        fail(f"{describe_error(e)[0]}; nothing was switched: searches read what they read before")
     except OncosearchError as e:  # a busy writer (exit 75), a damaged current index, a model that will not load
         fail(*describe_error(e))
     except (sqlite3.DatabaseError, OSError) as e:  # the machine's fault (disk full, permissions), not ours
         fail(f"{type(e).__name__}: {e}; nothing was switched: the index is as it was")
     summary = result.summary()
-    if (_index_dir(index) / "milvus.json").exists():  # readers read Milvus: mirror what was just written
-        from index.storage.milvus.remember import mirror_index, remembered
-
-        try:
-            summary["milvus"] = mirror_index(_index_dir(index), remembered(_index_dir(index))).to_dict()
-        except OncosearchError as e:
-            fail(f"{describe_error(e)[0]} (the local index was written; run oncosearch index mirror once Milvus answers)")
     if json_out:
         from search.render import print_json
 
@@ -313,7 +322,8 @@ StrictOpt = typer.Option(False, "--strict", help="Stop at the first bad record o
 TypeOpt = typer.Option("auto", "--index-type", help="FAISS index type: auto (flat while an index holds "
                        "under 64 MiB of vectors, e.g. 32k USE sentences; else HNSW), flat (exact) or hnsw.")
 WaitOpt = typer.Option(0.0, "--wait", help="Seconds to wait for another writer to finish before giving up "
-                       "with exit code 75.")
+                       "with exit code 75, and for a Milvus backend that does not answer (tried again with growing "
+                       "pauses) before giving up with exit code 1.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bar or log lines on the terminal.")
 LogOpt = typer.Option(None, "--log-file", help="Append log lines (files read, skips, summary) to this file.",
                       show_default=False)
@@ -327,6 +337,13 @@ RayOpt = typer.Option(None, "--ray", metavar="ADDRESS|auto", help="Embed new tex
                       "Needs pip install 'oncosearch\\[cluster]' here and on the cluster.", show_default=False)
 RayWorkersOpt = typer.Option(None, "--ray-workers", min=1, help="Ray actors embedding at once, one CPU each "
                              "(default: one per CPU of the cluster).", show_default=False)
+BackendOpt = typer.Option(None, "--backend", metavar="local|milvus", help="Where searches read the index: local "
+                          "(FAISS + SQLite files) or milvus (each new generation is also written into Milvus before it "
+                          "becomes current; needs --milvus-uri the first time and pip install 'oncosearch\\[cluster]'). "
+                          "Default: as the index does now.", show_default=False)
+MilvusUriOpt = typer.Option(None, "--milvus-uri", help="A milvus-lite file (embedded, e.g. ./oncosearch.db) or a "
+                            "Milvus server (http://HOST:19530). Default: the one this index remembers. A token comes "
+                            "from $ONCOSEARCH_MILVUS_TOKEN.", show_default=False)
 ModeOpt = typer.Option("hybrid", "--mode", help="Ranking: hybrid (USE + BM25 + English MiniLM where the index has "
                        "it, fused; the default), dense (USE alone), lexical (BM25 alone) or english (MiniLM alone).")
 
@@ -337,6 +354,7 @@ def index_build(
     fmt: str | None = FormatOpt, strict: bool = StrictOpt, index_type: str = TypeOpt, wait: float = WaitOpt,
     quiet: bool = QuietOpt, json_out: bool = JsonOpt, log_file: Path | None = LogOpt,
     english: bool | None = EnglishOpt, ray: str | None = RayOpt, ray_workers: int | None = RayWorkersOpt,
+    backend: str | None = BackendOpt, milvus_uri: str | None = MilvusUriOpt,
 ) -> None:
     """Build a new index from SOURCES (replacing what the index held), with a progress bar.
 
@@ -351,10 +369,12 @@ def index_build(
       oncosearch index build zh_only_exports/ --no-english   # skip the English MiniLM leg
 
       oncosearch index build 知网导出/ --ray 10.0.0.5:6379 --ray-workers 16   # 在 Ray 集群上嵌入 (embed on a Ray cluster)
+
+      oncosearch index build exports/ --backend milvus --milvus-uri http://milvus.lab:19530   # 存入 Milvus (into Milvus)
     """
     _write(sources or [], update=False, prune=False, index=index, model=model, fmt=fmt, strict=strict,
            index_type=index_type, wait=wait, quiet=quiet, json_out=json_out, log_file=log_file, english=english,
-           ray=ray, ray_workers=ray_workers)
+           ray=ray, ray_workers=ray_workers, backend=backend, milvus_uri=milvus_uri)
 
 
 @index_app.command("update")
@@ -365,7 +385,7 @@ def index_update(
     index: Path | None = IndexOpt, fmt: str | None = FormatOpt, strict: bool = StrictOpt,
     index_type: str = TypeOpt, wait: float = WaitOpt, quiet: bool = QuietOpt, json_out: bool = JsonOpt,
     log_file: Path | None = LogOpt, english: bool | None = EnglishOpt, ray: str | None = RayOpt,
-    ray_workers: int | None = RayWorkersOpt,
+    ray_workers: int | None = RayWorkersOpt, backend: str | None = BackendOpt, milvus_uri: str | None = MilvusUriOpt,
 ) -> None:
     """Add new and changed records from SOURCES; embed only text not seen before. For cron.
 
@@ -376,10 +396,12 @@ def index_update(
       oncosearch index update new.nbib --json --wait 600
 
       oncosearch index update 新导出/ --ray auto --quiet   # 本机所在的 Ray 集群 (the cluster this machine joined)
+
+      oncosearch index update ~/exports --wait 600 --quiet   # Milvus 重启时重试 (retries while Milvus restarts)
     """
     _write(sources, update=True, prune=prune, index=index, model=None, fmt=fmt, strict=strict,
            index_type=index_type, wait=wait, quiet=quiet, json_out=json_out, log_file=log_file, english=english,
-           ray=ray, ray_workers=ray_workers)
+           ray=ray, ray_workers=ray_workers, backend=backend, milvus_uri=milvus_uri)
 
 
 @index_app.command("check")
@@ -413,11 +435,7 @@ def index_check(index: Path | None = IndexOpt, json_out: bool = JsonOpt) -> None
 @index_app.command("mirror")
 def index_mirror(
     index: Path | None = IndexOpt,
-    milvus_uri: str | None = typer.Option(None, "--milvus-uri", help="A milvus-lite file (embedded, e.g. "
-                                          "./oncosearch.db) or a Milvus server (http://HOST:19530). Default: the "
-                                          "one this index remembers. A token comes from $ONCOSEARCH_MILVUS_TOKEN.",
-                                          show_default=False),
-    json_out: bool = JsonOpt,
+    milvus_uri: str | None = MilvusUriOpt, wait: float = WaitOpt, json_out: bool = JsonOpt,
 ) -> None:
     """Copy the current generation into Milvus and read from there from now on (search, show, similar,
     stats, eval, serve need only --index; index build/update keep the mirror current).
@@ -430,14 +448,15 @@ def index_mirror(
 
       oncosearch index mirror --milvus-uri http://milvus.lab:19530   # 实验室的 Milvus 服务器 (the lab's server)
     """
-    from index.storage.milvus.remember import mirror_index, remembered
+    from index.storage.milvus.mirrors import mirror_index
+    from index.storage.milvus.remember import remembered
 
     root = _index_dir(index)
     uri = milvus_uri or remembered(root)
     if uri is None:
         _fail(f"{root} reads its local files: name a Milvus with --milvus-uri", exitcodes.USAGE)
     try:
-        report = mirror_index(root, uri)
+        report = mirror_index(root, uri, wait=wait)
     except OncosearchError as e:
         _fail(*describe_error(e))
     if json_out:

@@ -14,8 +14,11 @@ it passes the named point. Stages, in the order a write passes them:
     fsync           after the generation's files and folders are fsync'd
     manifest        after manifest.json is written into the .tmp- folder
     rename          after .tmp-NAME is renamed to NAME, before CURRENT is switched
+    mirror          (a Milvus backend) after each of the new generation's collections is written
+    mirrored        the new generation's mirror complete, CURRENT not yet switched
     switch-tmp      CURRENT.tmp written, not yet renamed over CURRENT
     switch          after CURRENT is switched, before old generations are cleaned
+    prune           (a Milvus backend) after each mirror of a removed generation is dropped
 
 and in `oncosearch alert run` (search/alerts.py), inside its state transaction:
 

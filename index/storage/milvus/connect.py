@@ -3,18 +3,23 @@
 The same client code talks to both; only the URI differs. A token (a server's "user:password" or
 API key) is never written into an index directory: it comes from ``ONCOSEARCH_MILVUS_TOKEN``.
 Every failure to reach Milvus becomes one `MilvusUnavailable` naming the URI, never a pymilvus
-traceback.
+traceback; `retrying` repeats a call that failed for a passing reason (no answer, a restart, a
+milvus-lite file another process holds) with growing pauses, within a deadline.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from index.errors import MilvusUnavailable
+
+T = TypeVar("T")
 
 ENV_TOKEN = "ONCOSEARCH_MILVUS_TOKEN"
 CONNECT_TIMEOUT_S = 10.0
@@ -43,9 +48,10 @@ def connect(uri: str | Path, token: str | None = None, timeout: float = CONNECT_
     try:
         from pymilvus import MilvusClient
     except ImportError:
-        raise MilvusUnavailable(uri, "pymilvus is not installed (pip install 'oncosearch[cluster]')") from None
+        raise MilvusUnavailable(uri, "pymilvus is not installed (pip install 'oncosearch[cluster]')",
+                                transient=False) from None
     if not is_server(uri) and not Path(uri).parent.is_dir():
-        raise MilvusUnavailable(uri, f"folder {Path(uri).parent} does not exist")
+        raise MilvusUnavailable(uri, f"folder {Path(uri).parent} does not exist", transient=False)
     token = token if token is not None else os.environ.get(ENV_TOKEN, "")
     with talking(uri, "connecting"):
         return MilvusClient(uri=uri, token=token, timeout=timeout)
@@ -57,13 +63,40 @@ def talking(uri: str, doing: str) -> Iterator[None]:
     its log quiet meanwhile: the error says it once)."""
     from pymilvus.exceptions import MilvusException
 
-    log = logging.getLogger("pymilvus")  # it logs every failed call as an ERROR with a traceback
-    level = log.level
-    log.setLevel(logging.CRITICAL)
+    # pymilvus logs every failed call as an ERROR with a traceback; milvus-lite logs one when its file
+    # is held by another process
+    logs = [logging.getLogger(name) for name in ("pymilvus", "milvus_lite")]
+    levels = [log.level for log in logs]
+    for log in logs:
+        log.setLevel(logging.CRITICAL)
     try:
         yield
     except MilvusException as e:
         message = getattr(e, "message", "") or str(e)
+        if message == "Open local milvus failed" and not is_server(uri):
+            message += " (is another process, e.g. oncosearch serve, using this file? a file serves one process "\
+                       "at a time: share a Milvus server instead)"
         raise MilvusUnavailable(uri, f"{doing} failed: {message.strip().splitlines()[0][:300]}") from None
     finally:
-        log.setLevel(level)
+        for log, level in zip(logs, levels, strict=True):
+            log.setLevel(level)
+
+
+def retrying(call: Callable[[], T], wait: float, on_retry: Callable[[MilvusUnavailable, float], None] | None = None,
+             first_pause: float = 1.0, longest_pause: float = 30.0) -> T:
+    """`call()`, repeated after a passing MilvusUnavailable with pauses doubling from `first_pause`
+    (at most `longest_pause`) while the next try would still start within `wait` seconds of the
+    first. The last error is raised; one that is not passing (`transient` False) at once.
+    `on_retry(error, pause)` is told before each pause (a log line)."""
+    deadline = time.monotonic() + max(wait, 0.0)
+    pause = first_pause
+    while True:
+        try:
+            return call()
+        except MilvusUnavailable as e:
+            if not e.transient or time.monotonic() + pause > deadline:
+                raise
+            if on_retry is not None:
+                on_retry(e, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, longest_pause)

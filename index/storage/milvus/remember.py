@@ -2,9 +2,10 @@
 
 ``INDEX_DIR/milvus.json`` holds the backend and its URI (never a token: that comes from
 ``ONCOSEARCH_MILVUS_TOKEN``). With it, `index.storage.open_generation` opens the current
-generation's mirror at that URI instead of the local files; `mirror_index` writes a generation's
-mirror and the file. The local generation stays the source the mirror is written from (and what
-`index build/update` write); see docs/milvus.md for what is left to make Milvus the only copy.
+generation's mirror at that URI instead of the local files (`mirrors.mirror_index` writes the
+mirror and the file; `forget` goes back to the local files). The local generation stays the source
+the mirror is written from (and what `index build/update` write); see docs/milvus.md for what is
+left to make Milvus the only copy.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from index.storage.layout import IndexLayout
 from index.storage.milvus.connect import normalise_uri
 
 BACKEND_FILE = "milvus.json"
+LEDGER_FILE = "milvus-mirrors.json"  # the mirrors this index began to write (index.storage.milvus.mirrors)
+
+
+def touches_milvus(root: Path) -> bool:
+    """Whether the index at `root` reads Milvus or has mirrors there (cheap: no pymilvus import)."""
+    return (Path(root) / BACKEND_FILE).exists() or (Path(root) / LEDGER_FILE).exists()
 
 
 def remembered(root: Path) -> str | None:
@@ -52,18 +59,19 @@ def open_remembered(root: Path, uri: str):
         return open_milvus(uri, name, root=layout.root)
     except MilvusUnavailable as e:
         if "not mirrored" in e.problem or "partly mirrored" in e.problem:
-            raise MilvusUnavailable(e.uri, f"{e.problem}; run: oncosearch index mirror --index {layout.root}") from None
+            raise MilvusUnavailable(e.uri, f"{e.problem}; run: oncosearch index mirror --index {layout.root}",
+                                    transient=False) from None
         raise
 
 
-def mirror_index(root: Path, uri: str, token: str | None = None):
-    """Mirror the current generation of the index at `root` into Milvus at `uri` and remember that URI
-    (from then on its readers read Milvus). Returns the writer's `MirrorReport`."""
-    from index.storage.milvus.writer import mirror_generation
+def forget(root: Path) -> None:
+    """Read the local files again (``index build/update --backend local``)."""
+    from index.storage.atomic import fsync_dir
 
-    report = mirror_generation(Path(root), uri, token)
-    remember(root, uri)
-    return report
+    path = Path(root) / BACKEND_FILE
+    if path.exists():
+        path.unlink()
+        fsync_dir(Path(root))
 
 
 def check_remembered(root: Path, generation: str) -> list[str]:

@@ -61,15 +61,16 @@ def open_milvus(uri: str | Path, generation: str | None = None, token: str | Non
         if generation is None:
             found = generations(client)
             if not found:
-                raise MilvusUnavailable(uri, "no oncosearch generation mirrored here")
+                raise MilvusUnavailable(uri, "no oncosearch generation mirrored here", transient=False)
             generation = found[-1]
         names = schema.Names(generation)
         if not client.has_collection(names.records):
-            raise MilvusUnavailable(uri, f"generation {generation} is not mirrored here (no {names.records})")
+            raise MilvusUnavailable(uri, f"generation {generation} is not mirrored here (no {names.records})",
+                                    transient=False)
         properties = client.describe_collection(names.records).get("properties") or {}
         if not properties.get(schema.COMPLETE):
             raise MilvusUnavailable(uri, f"generation {generation} is only partly mirrored (a writer stopped); "
-                                         "mirror it again")
+                                         "mirror it again", transient=False)
         try:
             manifest = Manifest(**json.loads(properties[schema.MANIFEST]))
         except (KeyError, TypeError, ValueError) as e:

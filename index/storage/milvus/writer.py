@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import numpy as np
 
 from index.errors import DamagedIndex
 from index.storage.base import DOCS, PASSAGES, SENTENCES
+from index.storage.crashpoints import crash_point
 from index.storage.local import LocalField, LocalGeneration, open_local
 from index.storage.milvus import schema
 from index.storage.milvus.connect import connect, normalise_uri, talking
@@ -66,12 +67,17 @@ def manifest_digest_of(generation_dir: Path) -> str:
     return hashlib.sha256((Path(generation_dir) / "manifest.json").read_bytes()).hexdigest()
 
 
-def mirror_generation(generation_dir: Path, uri: str | Path, token: str | None = None) -> MirrorReport:
+def mirror_generation(generation_dir: Path, uri: str | Path, token: str | None = None,
+                      before_write: Callable[[], None] | None = None) -> MirrorReport:
     """Write the local generation at `generation_dir` (a generation folder or an index folder) into
-    Milvus at `uri` (a milvus-lite file or a server), under collections named after it."""
+    Milvus at `uri` (a milvus-lite file or a server), under collections named after it.
+
+    `before_write()` runs once Milvus answered and before anything is created there (the index
+    lists the mirror then, index/storage/milvus/mirrors.py)."""
     start = time.perf_counter()
     uri = normalise_uri(uri)
     local = open_source(Path(generation_dir))
+    client = None
     try:
         client = connect(uri, token)
         names = schema.Names(local.name)
@@ -80,25 +86,45 @@ def mirror_generation(generation_dir: Path, uri: str | Path, token: str | None =
             if is_complete(client, names, digest):
                 return MirrorReport(uri, local.name, skipped=True, records=local.records,
                                     seconds=time.perf_counter() - start)
+            if before_write is not None:
+                before_write()
             for name in names.all():  # a partial mirror (killed writer) or another manifest: start over
                 if client.has_collection(name):
                     client.drop_collection(name)
             report = MirrorReport(uri, local.name, skipped=False)
             report.records = _write_records(client, names, local, report)
+            crash_point("mirror")
             report.terms = _write_vocab(client, names, local)
+            crash_point("mirror")
             for kind in (DOCS, SENTENCES, PASSAGES):
                 f = local.field(kind)
                 if f is not None:
                     report.vectors[kind] = _write_vectors(client, names, local, kind, f)
+                    crash_point("mirror")
             manifest = json.loads((local.path / "manifest.json").read_text())
             client.alter_collection_properties(names.records, properties={
                 schema.GENERATION: local.name, schema.MANIFEST: json.dumps(manifest, ensure_ascii=False)})
             client.alter_collection_properties(names.records, properties={schema.COMPLETE: digest})
-        client.close()
         report.seconds = time.perf_counter() - start
         return report
     finally:
+        if client is not None:
+            client.close()
         local.close()
+
+
+def drop_generation(uri: str, generation: str, token: str | None = None) -> list[str]:
+    """Drop every collection of `generation`'s mirror at `uri` (those that exist); returns their names."""
+    uri = normalise_uri(uri)
+    client = connect(uri, token)
+    try:
+        with talking(uri, f"dropping generation {generation}"):
+            dropped = [name for name in schema.Names(generation).all() if client.has_collection(name)]
+            for name in dropped:
+                client.drop_collection(name)
+        return dropped
+    finally:
+        client.close()
 
 
 def is_complete(client, names: schema.Names, digest: str) -> bool:

@@ -1,0 +1,157 @@
+"""`index build/update --backend milvus`: the mirror is written before the switch, kills anywhere
+leave searches working, the next run converges, and nothing is left behind in Milvus.
+
+Every run is a real `oncosearch` process on a milvus-lite file (a file serves one process at a
+time, so checks run one after another). The corpus and base index are tests/safety's (A1 + A2).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from safety_helpers import cli, cli_env, index_ids, summary_of
+
+pytest.importorskip("pymilvus", reason="the cluster extra (pip install 'oncosearch[cluster]') is not installed")
+
+pytestmark = pytest.mark.slow
+
+
+def _generations(index: Path) -> set[str]:
+    return {p.name for p in (index / "generations").iterdir() if not p.name.startswith(".tmp-")}
+
+
+LIST_MIRRORS = """
+import json, sys
+from index.storage.milvus import schema
+from index.storage.milvus.connect import connect
+client = connect(sys.argv[1])
+names = set(client.list_collections())
+found = {}
+for stem in {n.rsplit("_", 1)[0] for n in names}:  # oncosearch_<generation>_<part>
+    if stem + "_records" in names:
+        props = client.describe_collection(stem + "_records").get("properties") or {}
+        found[props.get(schema.GENERATION) or stem] = bool(props.get(schema.COMPLETE))
+    else:
+        found[stem] = False  # vectors or vocab without their records collection
+print(json.dumps(found))
+"""
+
+
+def _milvus_generations(db: Path) -> dict[str, bool]:
+    """Each generation with collections in the milvus-lite file -> whether its mirror is complete.
+    Read by another process: milvus-lite keeps a file open in a process until it exits."""
+    proc = subprocess.run([sys.executable, "-c", LIST_MIRRORS, str(db)], env=cli_env(), capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+def _ledger(index: Path) -> set[str]:
+    path = index / "milvus-mirrors.json"
+    return {e["generation"] for e in json.loads(path.read_text())["mirrors"]} if path.exists() else set()
+
+
+def _assert_sound(index: Path, cache: Path, expected: list[set[str]], where: str) -> None:
+    """`index check` passes, a search answers without a traceback from whatever the index reads,
+    and the current generation holds one of the expected record sets, none doubled."""
+    check = cli("index", "check", "--index", index, cache_home=cache)
+    assert check.returncode == 0, f"{where}: index check failed: {check.stderr}"
+    search = cli("search", "tumour immunotherapy", "-k", "3", "--json", "--index", index, cache_home=cache)
+    assert search.returncode == 0 and json.loads(search.stdout)["results"], f"{where}: search failed: {search.stderr}"
+    assert "Traceback" not in search.stderr + check.stderr
+    ids = index_ids(index)
+    assert len(ids) == len(set(ids)), f"{where}: doubled records"
+    assert set(ids) in expected, f"{where}: {len(ids)} records"
+
+
+def _assert_tidy(index: Path, db: Path) -> None:
+    """After a completed run: Milvus holds complete mirrors of exactly the local generations kept,
+    CURRENT's among them, and the index lists exactly those."""
+    present = _generations(index)
+    assert _milvus_generations(db) == dict.fromkeys(present, True)
+    assert _ledger(index) == present
+    assert (index / "CURRENT").read_text().strip() in present
+
+
+def _killed(point: str, args: list, index: Path, cache: Path) -> None:
+    proc = cli(*args, "--index", index, "--quiet", env={"ONCOSEARCH_CRASH_AT": point}, cache_home=cache)
+    assert proc.returncode == -signal.SIGKILL, f"crash point {point} never reached: rc {proc.returncode} {proc.stderr}"
+
+
+def test_kill_9_anywhere_in_a_milvus_write_loses_nothing_and_the_next_run_converges(fresh_index, corpus, tmp_path):
+    index, db, cache = fresh_index, tmp_path / "lab.db", tmp_path / "cache"
+    a, ab, abc = corpus.union("A1", "A2"), corpus.union("A1", "A2", "B"), corpus.union("A1", "A2", "B", "C")
+    to_milvus = ["index", "update", corpus.files["B"], "--backend", "milvus", "--milvus-uri", db]
+
+    # 1. the first write to Milvus: until it completes, the index reads its local files
+    for point in ("mirror:1", "mirror:4", "mirrored:1"):
+        _killed(point, to_milvus, index, cache)
+        assert not (index / "milvus.json").exists() and set(index_ids(index)) == a  # not switched
+        _assert_sound(index, cache, [a], f"first write, killed at {point}")
+    _killed("switch:1", to_milvus, index, cache)  # switched, but the backend not yet remembered
+    _assert_sound(index, cache, [ab], "first write, killed at switch:1")
+    done = summary_of(cli(*to_milvus, "--index", index, "--json", "--quiet", cache_home=cache))
+    assert done["milvus"]["generation"] == done["generation"] and done["index_records"] == len(ab)
+    assert json.loads((index / "milvus.json").read_text()) == {"backend": "milvus", "uri": str(db)}
+    _assert_tidy(index, db)
+
+    # 2. an index that reads Milvus: an update adding C killed anywhere
+    update = ["index", "update", corpus.files["C"]]
+    for point in ("mirror:1", "mirror:2", "mirror:5", "mirrored:1", "switch-tmp:1", "switch:1", "prune:1"):
+        _killed(point, update, index, cache)
+        _assert_sound(index, cache, [ab, abc], f"update, killed at {point}")
+        assert _milvus_generations(db)[(index / "CURRENT").read_text().strip()]  # what CURRENT names is complete
+    done = summary_of(cli(*update, "--index", index, "--json", "--quiet", cache_home=cache))
+    assert done["index_records"] == len(abc) and done["milvus"]["generation"] == done["generation"]
+    _assert_sound(index, cache, [abc], "after the last update")
+    _assert_tidy(index, db)  # the mirrors of the killed runs and of superseded generations are dropped
+
+
+def test_a_milvus_that_does_not_answer_is_tried_within_wait_then_one_line_and_nothing_switched(fresh_index, corpus,
+                                                                                              tmp_path):
+    index, cache = fresh_index, tmp_path / "cache"
+    before = (index / "CURRENT").read_text().strip()
+    proc = cli("index", "update", corpus.files["C"], "--index", index, "--backend", "milvus",
+               "--milvus-uri", "http://127.0.0.1:1", "--wait", "3", cache_home=cache)
+    assert proc.returncode == 1, proc.stderr
+    # tried again after 1 s (and 2 s, when a failed connect is quick enough to leave time for it)
+    assert "trying again in 1 s (--wait)" in proc.stderr and "trying again in 4 s" not in proc.stderr
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("oncosearch: error: Milvus at http://127.0.0.1:1: connecting failed")
+    assert last.endswith("nothing was switched: searches read what they read before")
+    assert (index / "CURRENT").read_text().strip() == before and not (index / "milvus.json").exists()
+    assert not (index / "milvus-mirrors.json").exists()  # nothing was created there, so nothing is listed
+    _assert_sound(index, cache, [corpus.union("A1", "A2")], "after the failed write")
+
+
+def test_backend_choices_usage_errors_local_again_and_a_busy_writer(fresh_index, corpus, tmp_path):
+    index, db, cache = fresh_index, tmp_path / "lab.db", tmp_path / "cache"
+    for args, says in ((["--backend", "milvus"], "needs a Milvus URI"),
+                       (["--backend", "local", "--milvus-uri", db], "not with the local backend"),
+                       (["--backend", "faiss"], "choose one of local, milvus")):
+        proc = cli("index", "update", corpus.files["C"], "--index", index, *args, cache_home=cache)
+        assert proc.returncode == 2 and says in proc.stderr, proc.stderr
+    summary_of(cli("index", "build", corpus.files["A1"], "--index", index, "--backend", "milvus", "--milvus-uri", db,
+                   "--json", "--quiet", cache_home=cache))
+    first = (index / "CURRENT").read_text().strip()
+    assert _milvus_generations(db) == {first: True}
+
+    from index.storage.lock import WriterLock
+
+    with WriterLock(index / "lock"):  # a second writer: exit 75, with or without Milvus
+        for args in (["index", "update", corpus.files["C"]], ["index", "mirror"]):
+            proc = cli(*args, "--index", index, cache_home=cache)
+            assert proc.returncode == 75, proc.stderr
+    assert (index / "CURRENT").read_text().strip() == first
+
+    summary_of(cli("index", "update", corpus.files["C"], "--index", index, "--backend", "local", "--json", "--quiet",
+                   cache_home=cache))
+    assert not (index / "milvus.json").exists() and _ledger(index) == set()
+    assert _milvus_generations(db) == {}  # no longer read: dropped
+    _assert_sound(index, cache, [corpus.union("A1", "C")], "back on the local files")
