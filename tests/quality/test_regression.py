@@ -1,7 +1,7 @@
 """Quality regression: the dev sets' figures, on evaluation indexes built fresh by the code under
 test, must stay a little under what was measured (BENCHMARKS.md). A real drop fails here (the
-floors sit 0.01 under the measured figures, which have not moved by a digit in any run since they
-were first measured, on any load).
+floors sit about 0.01 under the measured figures, which move only when the ranking does, never
+with load; a floor is raised with its figure, as LiveQA's was when short queries moved it).
 
 Each test session builds its evaluation indexes from nothing (embeddings included) in a temporary
 folder, so a change to the tokenizer, chunking, glossary, models or fusion is measured, never a
@@ -32,7 +32,7 @@ FLOORS = {
     "pubmedqa-zh mrr@10": 0.873,  # measured 0.8830
     "wmt18 zh->en accuracy@1": 0.972,  # measured 0.9825
     "wmt18 en->zh accuracy@1": 0.972,  # measured 0.9825
-    "liveqa ndcg@10": 0.726,  # measured 0.7357
+    "liveqa ndcg@10": 0.731,  # measured 0.7409 (0.7357 before short queries leaned on BM25)
 }
 
 
