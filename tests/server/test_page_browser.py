@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -71,13 +72,26 @@ class Watch:
         context.route("**/*", route)
         context.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         context.on("weberror", lambda e: self.errors.append(f"uncaught: {e.error}"))
-        context.on("requestfailed", lambda r: self.failed.append(f"{r.url}: {r.failure}"))
+        # a load the page's own navigation cancels (the favicon while sign-in redirects) is the
+        # browser's doing, not a failed answer
+        context.on("requestfailed", lambda r: None if r.failure == "net::ERR_ABORTED" and r.url.startswith(
+            self.origin + "/") else self.failed.append(f"{r.url}: {r.failure}"))
 
     def assert_clean(self, expected_errors: re.Pattern | None = None) -> None:
         errors = [e for e in self.errors if not (expected_errors and expected_errors.search(e))]
         assert errors == [], errors
         assert self.failed == [], self.failed
         assert self.outside == [], self.outside
+
+
+def wait_until(page, expression: str, timeout: float = 15.0) -> None:
+    """Poll a JavaScript expression from here until it is true. Playwright's `wait_for_function`
+    compiles its predicate with eval inside the page when the first check fails, which the page's
+    CSP (no 'unsafe-eval') refuses: on a slow machine that check does fail."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        page.wait_for_timeout(50)
 
 
 @pytest.fixture(scope="module")
@@ -202,8 +216,8 @@ def test_a_researchers_path_through_the_page(tab, server_url, tmp_path):
     assert record["abstract"]["en"] in page.text_content("#record-body .abstract")
     assert page.is_visible("#record") and page.evaluate("document.getElementById('record').open")
     page.keyboard.press("Escape")
-    page.wait_for_function("!document.getElementById('record').open")
-    page.wait_for_function("!location.hash")
+    wait_until(page, "!document.getElementById('record').open")
+    wait_until(page, "!location.hash")
     assert page.evaluate("document.activeElement.dataset.id") == first["id"]
 
     # similar records: a list under "Similar to <title>", without the record itself; Back returns
@@ -300,7 +314,7 @@ def test_similar_from_the_record_view_and_back(tab, server_url):
     act_and_settle(page, open_by_keyboard, "/api/records/")
     page.wait_for_selector("#record-body .abstract")
     act_and_settle(page, lambda: page.click("#record-similar"), "/api/similar/")
-    page.wait_for_function("!document.getElementById('record').open")
+    wait_until(page, "!document.getElementById('record').open")
     assert page.text_content("#results-heading") == f"Similar to “{first['title']}”"
     assert page.evaluate("document.activeElement.id") == "results-heading"
     similar = hits(page)
@@ -344,7 +358,7 @@ def test_phone_width_has_no_horizontal_scroll(browser, server_url):
         assert page.evaluate("(d => d.scrollWidth <= d.clientWidth)(document.getElementById('record'))")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.click("#record-close")
-        page.wait_for_function("!document.getElementById('record').open")
+        wait_until(page, "!document.getElementById('record').open")
         t.watch.assert_clean()
     finally:
         context.close()
