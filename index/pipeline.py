@@ -106,6 +106,7 @@ def index_records(layout: IndexLayout, records: list[Record], encoder: Encoder, 
     The one place that says what an index holds, for `index build`/`update` and for `eval`.
     """
     from index.english import english_writer, settings_for
+    from index.fingerprint import build_fingerprint
     from index.lexical.bm25 import write_lexical
 
     writers = [write_lexical]
@@ -115,7 +116,8 @@ def index_records(layout: IndexLayout, records: list[Record], encoder: Encoder, 
     return write_generation(
         layout, records, encoder, None if spec.name == DEFAULT_MODEL else spec.name, options,
         tagger=record_tagger(), extra_writers=writers, progress=progress, cache_dir=cache_dir,
-        settings=settings_for(english), before_switch=before_switch,
+        # "code": which code shaped its vectors, so a Milvus pool reuses vectors only from the same code
+        settings={**settings_for(english), "code": build_fingerprint()}, before_switch=before_switch,
     )
 
 

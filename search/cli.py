@@ -307,6 +307,8 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
         summary["index_records_without_abstract"], summary["files"],
         summary["merged"], len(summary["skipped"]), summary["embedded_chunks"], summary["seconds"],
     )
+    if result.mirror is not None:
+        log.info("milvus: mirrored to %s: %s", result.mirror.uri, result.mirror.line())
     if result.ingest.files and len(result.ingest.failed_files) == len(result.ingest.files) and not result.ingest.records:
         raise typer.Exit(exitcodes.FAILED)
     raise typer.Exit(exitcodes.SKIPPED if summary["skipped"] else exitcodes.OK)
@@ -464,8 +466,7 @@ def index_mirror(
 
         print_json(report.to_dict())
     else:
-        done = "already there" if report.skipped else f"{report.records} records, {sum(report.vectors.values())} vectors"
-        typer.echo(f"mirrored {report.generation} to {report.uri}: {done}; {root} now reads from Milvus")
+        typer.echo(f"mirrored {report.generation} to {report.uri}: {report.line()}; {root} now reads from Milvus")
 
 
 # the options every command that ranks records takes (search, similar, alert add)

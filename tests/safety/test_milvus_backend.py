@@ -8,6 +8,7 @@ time, so checks run one after another). The corpus and base index are tests/safe
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,24 +32,36 @@ from index.storage.milvus import schema
 from index.storage.milvus.connect import connect
 client = connect(sys.argv[1])
 names = set(client.list_collections())
-found = {}
-for stem in {n.rsplit("_", 1)[0] for n in names}:  # oncosearch_<generation>_<part>
-    if stem + "_records" in names:
+found, epochs = {}, {}
+for stem in {n.rsplit("_", 1)[0] for n in names if not n.startswith(schema.PREFIX + "_pool_")}:
+    if stem + "_records" in names:  # oncosearch_<generation>_<part>
         props = client.describe_collection(stem + "_records").get("properties") or {}
         found[props.get(schema.GENERATION) or stem] = bool(props.get(schema.COMPLETE))
+        if props.get(schema.COMPLETE):
+            epochs.setdefault(props[schema.POOL], []).append(int(props[schema.EPOCH]))
     else:
-        found[stem] = False  # vectors or vocab without their records collection
-print(json.dumps(found))
+        found[stem] = False  # vocab without its records collection
+pools = {}
+for name in sorted(n for n in names if n.startswith(schema.PREFIX + "_pool_")):
+    client.load_collection(name)
+    seen = " or ".join(f"({schema.alive_at(e)})" for e in epochs.get(name.rsplit("_", 1)[0], [])) or "serial < 0"
+    count = lambda f: client.query(name, filter=f, output_fields=["count(*)"])[0]["count(*)"]
+    pools[name] = {"rows": count(""), "unseen": count(f"not ({seen})")}
+print(json.dumps({"generations": found, "pools": pools}))
 """
 
 
-def _milvus_generations(db: Path) -> dict[str, bool]:
-    """Each generation with collections in the milvus-lite file -> whether its mirror is complete.
-    Read by another process: milvus-lite keeps a file open in a process until it exits."""
+def _milvus_state(db: Path) -> dict:
+    """Read by another process: milvus-lite keeps a file open in a process until it exits."""
     proc = subprocess.run([sys.executable, "-c", LIST_MIRRORS, str(db)], env=cli_env(), capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)
+
+
+def _milvus_generations(db: Path) -> dict[str, bool]:
+    """Each generation with collections in the milvus-lite file -> whether its mirror is complete."""
+    return _milvus_state(db)["generations"]
 
 
 def _ledger(index: Path) -> set[str]:
@@ -73,8 +86,12 @@ def _assert_tidy(index: Path, db: Path) -> None:
     """After a completed run: Milvus holds complete mirrors of exactly the local generations kept,
     CURRENT's among them, and the index lists exactly those."""
     present = _generations(index)
-    assert _milvus_generations(db) == dict.fromkeys(present, True)
+    state = _milvus_state(db)
+    assert state["generations"] == dict.fromkeys(present, True)
     assert _ledger(index) == present
+    # the vector pool holds only rows a kept mirror sees: what killed runs wrote and what retired
+    # versions left behind is gone
+    assert state["pools"] and all(p["rows"] > 0 and p["unseen"] == 0 for p in state["pools"].values()), state
     assert (index / "CURRENT").read_text().strip() in present
 
 
@@ -155,3 +172,61 @@ def test_backend_choices_usage_errors_local_again_and_a_busy_writer(fresh_index,
     assert not (index / "milvus.json").exists() and _ledger(index) == set()
     assert _milvus_generations(db) == {}  # no longer read: dropped
     _assert_sound(index, cache, [corpus.union("A1", "C")], "back on the local files")
+
+
+def _vectors_of(index: Path, ids: list[str]) -> dict[str, int]:
+    """How many doc, sentence and passage vectors the current generation holds for these records."""
+    import sqlite3
+
+    import numpy as np
+
+    generation = index / "generations" / (index / "CURRENT").read_text().strip()
+    conn = sqlite3.connect(f"file:{generation / 'store.sqlite'}?mode=ro", uri=True)
+    try:
+        rows = [r for (r,) in conn.execute(f"SELECT rowid FROM records WHERE id IN ({','.join('?' * len(ids))})", ids)]
+        counts = {kind: conn.execute(f"SELECT count(*) FROM {table} WHERE record IN ({','.join('?' * len(rows))})",
+                                     rows).fetchone()[0] for kind, table in (("docs", "docs"), ("sentences", "sentences"))}
+    finally:
+        conn.close()
+    ranges = np.load(generation / "en_ranges.npy")  # the English leg's passages per record
+    counts["passages"] = int(sum(ranges[r][1] for r in rows))
+    return counts
+
+
+def test_an_update_writes_only_the_changed_records_vectors_and_a_kill_while_retiring_loses_nothing(
+        fresh_index, corpus, tmp_path):
+    index, db, cache = fresh_index, tmp_path / "lab.db", tmp_path / "cache"
+    exports = tmp_path / "C.jsonl"
+    exports.write_text(corpus.files["C"].read_text())
+    first = summary_of(cli("index", "mirror", "--milvus-uri", db, "--index", index, "--json", cache_home=cache))
+    assert (first["added"], first["kept"], first["retired"], first["epoch"]) == (15, 0, 0, 1)
+
+    added = summary_of(cli("index", "update", exports, "--index", index, "--json", "--quiet", cache_home=cache))["milvus"]
+    assert (added["added"], added["kept"], added["retired"], added["epoch"]) == (3, 15, 0, 2)
+    assert added["vectors"] == _vectors_of(index, corpus.ids["C"])  # only the new records' vectors were written
+    _assert_tidy(index, db)
+
+    # the export changes one record and loses another; an update with --prune follows it
+    changed, gone, same = (json.loads(line) for line in exports.read_text().splitlines())
+    changed["abstract"]["en"] += " An added closing sentence about tumour-infiltrating lymphocytes."
+    exports.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (changed, same)))
+    update = ["index", "update", exports, "--prune"]
+    before = set(index_ids(index))
+    for point in ("mirror:2", "mirror:3"):  # killed after retiring the old versions, after adding the new
+        _killed(point, update, index, cache)
+        _assert_sound(index, cache, [before], f"incremental update, killed at {point}")
+    done = summary_of(cli(*update, "--index", index, "--json", "--quiet", cache_home=cache))["milvus"]
+    assert (done["added"], done["kept"], done["retired"]) == (1, 16, 2) and done["epoch"] > 2
+    assert done["vectors"] == _vectors_of(index, [changed["id"]])
+    _assert_sound(index, cache, [before - {gone["id"]}], "after the incremental update")
+    _assert_tidy(index, db)
+    shown = cli("show", changed["id"], "--index", index, cache_home=cache)
+    assert shown.returncode == 0 and "An added closing sentence" in shown.stdout  # read from Milvus
+
+    # the same rankings as the local files of the same generation
+    local = tmp_path / "local-copy"
+    shutil.copytree(index, local, ignore=shutil.ignore_patterns("milvus*.json"))
+    for query in ("tumour-infiltrating lymphocytes", "免疫治疗 安全性", "cytokine release syndrome"):
+        ours, theirs = (json.loads(cli("search", query, "-k", "10", "--json", "--index", i, cache_home=cache).stdout)
+                        for i in (index, local))
+        assert [h["id"] for h in ours["results"]] == [h["id"] for h in theirs["results"]], query

@@ -1,8 +1,9 @@
 """Verify a mirrored generation against its manifest: collections, their fields, counts and runs.
 
 What `index check` does for the local files (checksums, counts against the store), for Milvus: a
-collection missing or of another shape, rows lost or doubled (a count that disagrees with the
-manifest), runs that no longer tile the vector ids. Each problem is one line naming the URI.
+collection missing or of another shape, rows lost or doubled (a count of the rows the generation
+sees that disagrees with its manifest), runs that are not one pool version each. Each problem is
+one line naming the URI.
 """
 
 from __future__ import annotations
@@ -38,13 +39,16 @@ def _problems(client, uri: str, names: schema.Names, digest: str | None) -> list
         return [f"{where}: only partly mirrored (no complete mark): mirror it again"]
     if digest is not None and properties[schema.COMPLETE] != digest:
         return [f"{where}: mirrors another manifest than the local generation's: mirror it again"]
+    if not properties.get(schema.POOL):
+        return [f"{where}: mirrored by an earlier oncosearch (vectors in collections of their own): mirror it again"]
+    pool, epoch = schema.Pool(properties[schema.POOL]), int(properties.get(schema.EPOCH) or 0)
     manifest = json.loads(properties.get(schema.MANIFEST) or "{}")
     english = bool(manifest.get("settings", {}).get("english_model"))
+    kinds = [DOCS, SENTENCES, *([PASSAGES] if english else [])]
     expected = {names.records: schema.records_schema(client), names.vocab: schema.vocab_schema(client),
-                names.vectors(DOCS): schema.vectors_schema(client, manifest.get("dim", 0), False),
-                names.vectors(SENTENCES): schema.vectors_schema(client, manifest.get("dim", 0), True)}
-    if english:
-        expected[names.vectors(PASSAGES)] = schema.vectors_schema(client, 0, False)
+                pool.versions: schema.versions_schema(client),
+                **{pool.vectors(kind): schema.vectors_schema(client, manifest.get("dim", 0), kind == SENTENCES)
+                   for kind in kinds}}
     problems = []
     for name, wanted in expected.items():
         if not client.has_collection(name):
@@ -60,27 +64,32 @@ def _problems(client, uri: str, names: schema.Names, digest: str | None) -> list
         return problems
     for name in expected:
         client.load_collection(name)
-    count = {name: int(client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"]) for name in expected}
-    runs = _runs(client, names.records, manifest.get("records", 0))
-    for name, held, says in (
-        (names.records, count[names.records], manifest.get("records")),
-        (names.vectors(DOCS), count[names.vectors(DOCS)], manifest.get("docs")),
-        (names.vectors(SENTENCES), count[names.vectors(SENTENCES)], manifest.get("sentences")),
-    ):
-        if held != says:
-            problems.append(f"{where}: {name} holds {held} rows, the manifest says {says}")
-    if count[names.records] != manifest.get("records"):
+
+    def count(name: str, expression: str = "") -> int:
+        return int(client.query(name, filter=expression, output_fields=["count(*)"])[0]["count(*)"])
+
+    alive = schema.alive_at(epoch)
+    held = {names.records: count(names.records), pool.versions: count(pool.versions, alive),
+            **{pool.vectors(kind): count(pool.vectors(kind), alive) for kind in kinds}}
+    for name, says in ((names.records, manifest.get("records")), (pool.versions, manifest.get("records")),
+                       (pool.vectors(DOCS), manifest.get("docs")), (pool.vectors(SENTENCES), manifest.get("sentences"))):
+        if held[name] != says:
+            what = "rows" if name == names.records else f"rows alive at epoch {epoch}"
+            problems.append(f"{where}: {name} holds {held[name]} {what}, the manifest says {says}")
+    if held[names.records] != manifest.get("records"):
         return problems
+    runs = _runs(client, names.records, manifest.get("records", 0))
     for kind, prefix in ((DOCS, "doc"), (SENTENCES, "sent"), (PASSAGES, "passage")):
-        if kind == PASSAGES and not english:
+        if kind not in kinds:
             continue
         starts, counts = runs[f"{prefix}_start"], runs[f"{prefix}_count"]
-        tiled = len(counts) == 0 or (starts[0] == 0 and np.array_equal(starts[1:], np.cumsum(counts)[:-1]))
-        if not tiled or int(counts.sum()) != count[names.vectors(kind)]:
+        serials = starts >> schema.SERIAL_SHIFT
+        placed = bool(np.all(starts == serials << schema.SERIAL_SHIFT)) and len(np.unique(serials)) == len(serials)
+        if not placed or int(counts.sum()) != held[pool.vectors(kind)]:
             problems.append(f"{where}: the records' {kind} runs cover {int(counts.sum())} ids"
-                            f"{'' if tiled else ' with gaps or overlaps'}; {names.vectors(kind)} holds "
-                            f"{count[names.vectors(kind)]} rows")
-    if count[names.vocab] == 0:
+                            f"{'' if placed else ' not one version each'}; {pool.vectors(kind)} holds "
+                            f"{held[pool.vectors(kind)]} rows alive at epoch {epoch}")
+    if count(names.vocab) == 0:
         problems.append(f"{where}: {names.vocab} is empty (no BM25 terms)")
     return problems
 

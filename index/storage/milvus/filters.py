@@ -55,15 +55,16 @@ def filter_expression(filters: Filters | None) -> str | None:
     return " and ".join(f"({w})" for w in where) if where else None
 
 
-def rowids_expression(rows: np.ndarray) -> str:
-    """The vectors owned by `rows` (an allow-list the query path narrowed further, e.g. by phrases):
-    contiguous stretches become ranges, the rest one ``in`` list."""
+def rowids_expression(rows: np.ndarray, field: str = "rowid") -> str:
+    """The rows whose `field` is one of `rows` (an allow-list the query path narrowed further, e.g. by
+    phrases; for pool vectors, their versions' serials): contiguous stretches become ranges, the rest
+    one ``in`` list."""
     rows = np.unique(np.asarray(rows, dtype=np.int64))
     if len(rows) == 0:
-        return "rowid < 0"
+        return f"{field} < 0"
     breaks = np.flatnonzero(np.diff(rows) != 1) + 1
     runs = np.split(rows, breaks)
-    ranges = [f"(rowid >= {r[0]} and rowid <= {r[-1]})" for r in runs if len(r) >= 8]
+    ranges = [f"({field} >= {r[0]} and {field} <= {r[-1]})" for r in runs if len(r) >= 8]
     singles = [int(x) for r in runs if len(r) < 8 for x in r]
-    parts = ranges + ([f"rowid in {singles}"] if singles else [])
+    parts = ranges + ([f"{field} in {singles}"] if singles else [])
     return " or ".join(parts)

@@ -10,7 +10,8 @@ Each mirror is entered in ``INDEX_DIR/milvus-mirrors.json`` once Milvus answers 
 first collection is created, so the collections of a run killed halfway are known. `prune` (after every write) drops
 each entered mirror whose local generation is gone (`index.builder.clean_stale` keeps the current
 and the previous one, for readers that opened it just before a switch) or that lies at a URI the
-index no longer reads, and takes it off the list. Only what this index entered is ever dropped, so
+index no longer reads, and takes it off the list; then it deletes the pool rows no kept mirror sees
+(`writer.tidy_pools`). Only what this index entered, and its own pools, are ever dropped, so
 several indexes can share one Milvus.
 """
 
@@ -25,8 +26,8 @@ from index.errors import DamagedIndex, MilvusUnavailable, NoIndex
 from index.storage.crashpoints import crash_point
 from index.storage.layout import TMP_PREFIX, IndexLayout
 from index.storage.milvus.connect import normalise_uri, retrying
-from index.storage.milvus.remember import LEDGER_FILE, remember, remembered
-from index.storage.milvus.writer import MirrorReport, drop_generation, mirror_generation
+from index.storage.milvus.remember import LEDGER_FILE, index_key, remember, remembered
+from index.storage.milvus.writer import MirrorReport, drop_generation, mirror_generation, tidy_pools
 
 log = logging.getLogger("oncosearch")
 
@@ -112,6 +113,12 @@ def prune(root: Path, token: str | None = None) -> list[Entry]:
         crash_point("prune")
     if dropped:
         _save(root, kept)
+    key = index_key(root)
+    for uri in dict.fromkeys(e.uri for e in listed):
+        try:
+            tidy_pools(uri, key, [e.generation for e in kept if e.uri == uri], token)
+        except MilvusUnavailable as e:
+            log.warning("%s; its vector pools are tidied on the next run", e)
     return dropped
 
 

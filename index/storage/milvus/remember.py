@@ -19,6 +19,7 @@ from index.storage.milvus.connect import normalise_uri
 
 BACKEND_FILE = "milvus.json"
 LEDGER_FILE = "milvus-mirrors.json"  # the mirrors this index began to write (index.storage.milvus.mirrors)
+POOL_FILE = "milvus-pool.json"  # this index's own name for its vector pools in Milvus (schema.Pool)
 
 
 def touches_milvus(root: Path) -> bool:
@@ -62,6 +63,30 @@ def open_remembered(root: Path, uri: str):
             raise MilvusUnavailable(e.uri, f"{e.problem}; run: oncosearch index mirror --index {layout.root}",
                                     transient=False) from None
         raise
+
+
+def index_key(root: Path) -> str:
+    """A random name for the index at `root`, made once: its pools in a Milvus shared by several
+    indexes (two labs' folders at the same path included) never mix."""
+    import secrets
+
+    from index.storage.atomic import atomic_write_text
+
+    path = Path(root) / POOL_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = None
+    except (OSError, ValueError) as e:
+        raise DamagedIndex(f"{path}: unreadable ({e}); delete it (the next mirror then writes every vector)") from None
+    if data is not None:
+        key = data.get("index") if isinstance(data, dict) else None
+        if isinstance(key, str) and key.isalnum():
+            return key
+        raise DamagedIndex(f"{path}: not an oncosearch pool file; delete it (the next mirror then writes every vector)")
+    key = secrets.token_hex(5)
+    atomic_write_text(path, json.dumps({"index": key}) + "\n")
+    return key
 
 
 def forget(root: Path) -> None:

@@ -1,21 +1,31 @@
-"""The Milvus collections of one generation: their names, fields and indexes.
+"""The Milvus collections of an index: their names, fields and indexes.
 
 Per generation (``oncosearch_<generation>_<part>``; Milvus names allow only letters, digits and
-``_``):
+``_``), rewritten with each generation (a tenth of the bytes; the BM25 rows carry the generation's
+IDF):
 
 - ``records``: one row per record, primary key the rowid. Every filter as a scalar field
   (year, has_zh/has_en/has_abstract, journal/pub_types/authors lowercased for ``like``, therapy
   and cancer tag arrays, pmid, doi, id), the record itself as JSON (what ``show`` prints), each
   record's runs in the vector collections, and ``terms``: the record's BM25 row as a sparse
   vector (see docs/milvus.md for why the lexical leg is sparse inner product).
-- ``docs``, ``sentences``, ``passages``: one row per vector, primary key the vector's id in the
-  local generation (so a record's run is the ids ``[start, start + count)``), with its ``rowid``
-  and ``offset`` in the run; sentences also carry their language, position and text (snippets).
 - ``vocab``: one row per BM25 term: its column in the sparse vectors and its document frequency.
   Milvus wants a vector field in every collection: ``unit`` is the term's own one-hot column.
 
-The generation's manifest and a "complete" mark are properties of its ``records`` collection;
-the mark is set last, so a half-written mirror is never opened.
+Per index and vector shape, a *pool* shared by its generations (``oncosearch_pool_<index>_<shape>_<part>``),
+written incrementally: only record versions that are new are inserted, only those gone are retired.
+
+- ``versions``: one row per record version (its id and content hash): a ``serial``, its vector
+  counts, and the epochs it lives in, ``[gen_from, gen_to)``.
+- ``docs``, ``sentences``, ``passages``: one row per vector of a version, primary key
+  ``serial << SERIAL_SHIFT | offset`` (so a record's run is the ids ``[start, start + count)`` with
+  ``start = serial << SERIAL_SHIFT``), with its serial, offset and epochs; sentences also carry
+  their language, position and text (snippets).
+
+Each generation's mirror has an epoch (one above any before it in the pool); it sees the pool's
+rows with ``gen_from <= epoch < gen_to``. The generation's manifest, pool, epoch and a "complete"
+mark are properties of its ``records`` collection; the mark is set last, so a half-written mirror is
+never opened.
 """
 
 from __future__ import annotations
@@ -35,7 +45,15 @@ VECTOR_FIELDS = (DOCS, SENTENCES, PASSAGES)
 # properties of the records collection
 GENERATION = "oncosearch.generation"
 MANIFEST = "oncosearch.manifest"
+POOL = "oncosearch.pool"  # the stem of the pool holding the generation's vectors
+EPOCH = "oncosearch.epoch"  # which of the pool's rows the generation sees
 COMPLETE = "oncosearch.complete"  # the manifest's sha256, set once every collection is written
+# properties of a pool's versions collection
+NEXT_EPOCH = "oncosearch.next_epoch"
+NEXT_SERIAL = "oncosearch.next_serial"
+
+SERIAL_SHIFT = 20  # a vector's id: its version's serial << SERIAL_SHIFT | its offset in the run
+ALIVE = 2**62  # gen_to of a version no generation has retired
 
 HNSW_M, HNSW_EF_CONSTRUCTION = 32, 80  # as index.storage.vectors builds local HNSW
 INDEX_TYPE = {"flat": "FLAT", "hnsw": "HNSW"}  # the local field's kind -> Milvus's index type
@@ -63,12 +81,42 @@ class Names:
     def vocab(self) -> str:
         return f"{self.stem}_vocab"
 
+    def all(self) -> list[str]:
+        """Its collections, and the per-generation vector collections mirrors had before pools (so
+        dropping a generation drops those too)."""
+        return [self.records, self.vocab, *(f"{self.stem}_{f}" for f in VECTOR_FIELDS)]
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The collection names of one pool: an index's vectors of one shape (models, code), shared by
+    its generations."""
+
+    stem: str
+
+    @classmethod
+    def of(cls, index_key: str, shape: str) -> Pool:
+        return cls(f"{PREFIX}_pool_{index_key}_{shape}")
+
+    @staticmethod
+    def prefix(index_key: str) -> str:
+        return f"{PREFIX}_pool_{index_key}_"
+
+    @property
+    def versions(self) -> str:
+        return f"{self.stem}_versions"
+
     def vectors(self, field: str) -> str:
         assert field in VECTOR_FIELDS
         return f"{self.stem}_{field}"
 
     def all(self) -> list[str]:
-        return [self.records, self.vocab, *(self.vectors(f) for f in VECTOR_FIELDS)]
+        return [self.versions, *(self.vectors(f) for f in VECTOR_FIELDS)]
+
+
+def alive_at(epoch: int) -> str:
+    """The filter on a pool's rows that a generation of this epoch sees."""
+    return f"gen_from <= {int(epoch)} and gen_to > {int(epoch)}"
 
 
 def records_schema(client):
@@ -93,14 +141,30 @@ def records_schema(client):
     return s
 
 
+def versions_schema(client):
+    from pymilvus import DataType
+
+    s = client.create_schema(auto_id=False, enable_dynamic_field=False,
+                             description="oncosearch record versions: serial, id and content hash, epochs alive")
+    s.add_field("serial", DataType.INT64, is_primary=True)
+    s.add_field("record_id", DataType.VARCHAR, max_length=SHORT_MAX)
+    s.add_field("content_hash", DataType.VARCHAR, max_length=64)
+    for name in ("gen_from", "gen_to", "doc_count", "sent_count", "passage_count"):
+        s.add_field(name, DataType.INT64)
+    s.add_field("unit", DataType.SPARSE_FLOAT_VECTOR)  # Milvus wants a vector field: {0: 1.0}
+    return s
+
+
 def vectors_schema(client, dim: int, sentences: bool):
     from pymilvus import DataType
 
     s = client.create_schema(auto_id=False, enable_dynamic_field=False,
-                             description="oncosearch vectors: id in the generation, owner record, place in its run")
+                             description="oncosearch vectors: serial << 20 | offset, its version, epochs alive")
     s.add_field("id", DataType.INT64, is_primary=True)
-    s.add_field("rowid", DataType.INT64)
+    s.add_field("serial", DataType.INT64)
     s.add_field("offset", DataType.INT64)
+    s.add_field("gen_from", DataType.INT64)
+    s.add_field("gen_to", DataType.INT64)
     s.add_field("lang", DataType.VARCHAR, max_length=8)
     if sentences:
         s.add_field("position", DataType.INT64)  # 0: a title (not a snippet)

@@ -75,32 +75,48 @@ def open_milvus(uri: str | Path, generation: str | None = None, token: str | Non
             manifest = Manifest(**json.loads(properties[schema.MANIFEST]))
         except (KeyError, TypeError, ValueError) as e:
             raise DamagedIndex(f"{uri}: generation {generation}: unreadable manifest ({e})") from None
-        for name in names.all():
+        if not properties.get(schema.POOL):
+            raise MilvusUnavailable(uri, f"generation {generation} was mirrored by an earlier oncosearch (its vectors "
+                                         "in collections of their own); mirror it again", transient=False)
+        pool, epoch = schema.Pool(properties[schema.POOL]), int(properties.get(schema.EPOCH) or 0)
+        for name in (names.records, names.vocab, *pool.all()):
             if client.has_collection(name):
                 client.load_collection(name)
-        return MilvusGeneration(client, uri, names, manifest, Path(root) if root else Path(uri))
+        return MilvusGeneration(client, uri, names, manifest, Path(root) if root else Path(uri), pool, epoch)
 
 
 class MilvusField(VectorField):
-    """One vector collection: record `row` owns the vector ids ``[starts[row], starts[row] + counts[row])``."""
+    """One pool vector collection as a generation sees it: record `row` owns the vector ids
+    ``[starts[row], starts[row] + counts[row])``, where ``starts[row] >> SERIAL_SHIFT`` is the serial
+    of its version, and the rows alive at `epoch` are the generation's."""
 
     def __init__(self, client, uri: str, collection: str, dim: int, starts: np.ndarray, counts: np.ndarray,
-                 kind: str):
+                 kind: str, epoch: int):
         self.client, self.uri, self.collection = client, uri, collection
         self.starts, self._counts = starts, counts
         self.dim, self.size, self.kind = dim, int(counts.sum()), kind
+        self.epoch = epoch
+        serials = starts >> schema.SERIAL_SHIFT
+        self._by_serial = np.argsort(serials, kind="stable")
+        self._serials = serials[self._by_serial]
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def rows_of(self, serials: np.ndarray) -> np.ndarray:
+        """The rowids of the versions with these serials."""
+        return self._by_serial[np.searchsorted(self._serials, np.asarray(serials, dtype=np.int64))]
 
     def nearest(self, qv: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
         if self.size == 0 or (allowed is not None and len(allowed) == 0):
             return np.zeros(0, dtype=np.int64)
         limit = min(k, self.size, schema.LIMIT)
         params = {"metric_type": "IP", "params": {"ef": max(HNSW_EF_SEARCH, limit)}}
+        # the allow-list's serials are versions alive at the epoch; without one, the epoch says which
+        expression = (rowids_expression(self.starts[allowed] >> schema.SERIAL_SHIFT, "serial")
+                      if allowed is not None else schema.alive_at(self.epoch))
         with talking(self.uri, f"searching {self.collection}"):
             found = self.client.search(self.collection, data=[np.asarray(qv, dtype=np.float32)], anns_field="vector",
-                                       limit=limit, search_params=params, output_fields=["rowid"],
-                                       filter=rowids_expression(allowed) if allowed is not None else "")
-        return np.array([hit["entity"]["rowid"] for hit in found[0]], dtype=np.int64)
+                                       limit=limit, search_params=params, output_fields=["serial"], filter=expression)
+        return self.rows_of(np.array([hit["entity"]["serial"] for hit in found[0]], dtype=np.int64))
 
     def counts(self, rows: np.ndarray) -> np.ndarray:
         return self._counts[rows]
@@ -208,8 +224,9 @@ class MilvusTerms:
 class MilvusGeneration(Storage):
     """A generation mirrored at Milvus, opened read-only (`open_milvus`)."""
 
-    def __init__(self, client, uri: str, names: schema.Names, manifest: Manifest, root: Path):
-        self.client, self.uri, self.names = client, uri, names
+    def __init__(self, client, uri: str, names: schema.Names, manifest: Manifest, root: Path, pool: schema.Pool,
+                 epoch: int):
+        self.client, self.uri, self.names, self.pool, self.epoch = client, uri, names, pool, epoch
         self.root, self.name, self.manifest, self.records = root, names.generation, manifest, manifest.records
         table = self._table
         if len(table["rowid"]) != self.records or not np.array_equal(table["rowid"], np.arange(self.records)):
@@ -219,14 +236,14 @@ class MilvusGeneration(Storage):
         for kind, prefix, dim in ((DOCS, "doc", manifest.dim), (SENTENCES, "sent", manifest.dim),
                                   (PASSAGES, "passage", None)):
             counts = table[f"{prefix}_count"]
-            if kind == PASSAGES and not self.client.has_collection(names.vectors(PASSAGES)):
+            if kind == PASSAGES and not manifest.settings.get("english_model"):
                 continue
-            collection = names.vectors(kind)
+            collection = pool.vectors(kind)
             index = self.client.describe_index(collection, "vector") or {}
             if dim is None:
                 dim = self._dim(collection)
             self._fields[kind] = MilvusField(client, uri, collection, dim, table[f"{prefix}_start"], counts,
-                                             str(index.get("index_type", "milvus")).lower())
+                                             str(index.get("index_type", "milvus")).lower(), epoch)
 
     def _dim(self, collection: str) -> int:
         for f in self.client.describe_collection(collection)["fields"]:
@@ -297,7 +314,7 @@ class MilvusGeneration(Storage):
         start, count = int(self._table["sent_start"][row]), int(self._table["sent_count"][row])
         if count == 0:
             return []
-        collection = self.names.vectors(SENTENCES)
+        collection = self.pool.vectors(SENTENCES)
         with talking(self.uri, f"reading {collection}"):
             found = self.client.get(collection, ids=list(range(start, start + count)),
                                     output_fields=["id", "lang", "position", "text"])
