@@ -12,6 +12,7 @@ existed are read from the JSON as before.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -32,6 +33,18 @@ def record_tokens(record: Record) -> list[str]:
     if record.keywords:
         tokens += tokenize("; ".join(record.keywords))
     return tokens or ["<empty>"]
+
+
+def idf(df: int, num_docs: int) -> float:
+    """bm25s's "lucene" IDF of a term held by `df` of `num_docs` records."""
+    return math.log(1 + (num_docs - df + 0.5) / (df + 0.5))
+
+
+def tf_part(tf: int, dl: int, avgdl: float) -> float:
+    """bm25s's "lucene" term-frequency part for a term seen `tf` times in a record of `dl` tokens:
+    a precomputed score is ``idf × tf_part``. (Split so that a store can keep the part that does not
+    move when other records arrive: index/storage/milvus.)"""
+    return tf / (tf + K1 * (1 - B + B * dl / avgdl))
 
 
 def write_lexical(generation: Path, records: list[Record]) -> list[str]:

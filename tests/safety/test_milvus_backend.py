@@ -34,13 +34,13 @@ client = connect(sys.argv[1])
 names = set(client.list_collections())
 found, epochs = {}, {}
 for stem in {n.rsplit("_", 1)[0] for n in names if not n.startswith(schema.PREFIX + "_pool_")}:
-    if stem + "_records" in names:  # oncosearch_<generation>_<part>
-        props = client.describe_collection(stem + "_records").get("properties") or {}
+    if stem + "_generation" in names:  # oncosearch_<generation>_generation
+        props = client.describe_collection(stem + "_generation").get("properties") or {}
         found[props.get(schema.GENERATION) or stem] = bool(props.get(schema.COMPLETE))
         if props.get(schema.COMPLETE):
             epochs.setdefault(props[schema.POOL], []).append(int(props[schema.EPOCH]))
     else:
-        found[stem] = False  # vocab without its records collection
+        found[stem] = False  # a collection of no generation
 pools = {}
 for name in sorted(n for n in names if n.startswith(schema.PREFIX + "_pool_")):
     client.load_collection(name)

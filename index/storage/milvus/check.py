@@ -32,21 +32,18 @@ def check_mirror(uri: str, generation: str, token: str | None = None, digest: st
 
 def _problems(client, uri: str, names: schema.Names, digest: str | None) -> list[str]:
     where = f"Milvus at {uri}: generation {names.generation}"
-    if not client.has_collection(names.records):
-        return [f"{where}: not mirrored ({names.records} missing)"]
-    properties = client.describe_collection(names.records).get("properties") or {}
+    if not client.has_collection(names.marker):
+        return [f"{where}: not mirrored ({names.marker} missing)"]
+    properties = client.describe_collection(names.marker).get("properties") or {}
     if not properties.get(schema.COMPLETE):
         return [f"{where}: only partly mirrored (no complete mark): mirror it again"]
     if digest is not None and properties[schema.COMPLETE] != digest:
         return [f"{where}: mirrors another manifest than the local generation's: mirror it again"]
-    if not properties.get(schema.POOL):
-        return [f"{where}: mirrored by an earlier oncosearch (vectors in collections of their own): mirror it again"]
-    pool, epoch = schema.Pool(properties[schema.POOL]), int(properties.get(schema.EPOCH) or 0)
+    pool, epoch = schema.Pool(properties[schema.POOL]), int(properties[schema.EPOCH])
     manifest = json.loads(properties.get(schema.MANIFEST) or "{}")
     english = bool(manifest.get("settings", {}).get("english_model"))
     kinds = [DOCS, SENTENCES, *([PASSAGES] if english else [])]
-    expected = {names.records: schema.records_schema(client), names.vocab: schema.vocab_schema(client),
-                pool.versions: schema.versions_schema(client),
+    expected = {pool.versions: schema.versions_schema(client), pool.vocab: schema.vocab_schema(client),
                 **{pool.vectors(kind): schema.vectors_schema(client, manifest.get("dim", 0), kind == SENTENCES)
                    for kind in kinds}}
     problems = []
@@ -64,41 +61,36 @@ def _problems(client, uri: str, names: schema.Names, digest: str | None) -> list
         return problems
     for name in expected:
         client.load_collection(name)
-
-    def count(name: str, expression: str = "") -> int:
-        return int(client.query(name, filter=expression, output_fields=["count(*)"])[0]["count(*)"])
-
     alive = schema.alive_at(epoch)
-    held = {names.records: count(names.records), pool.versions: count(pool.versions, alive),
-            **{pool.vectors(kind): count(pool.vectors(kind), alive) for kind in kinds}}
-    for name, says in ((names.records, manifest.get("records")), (pool.versions, manifest.get("records")),
-                       (pool.vectors(DOCS), manifest.get("docs")), (pool.vectors(SENTENCES), manifest.get("sentences"))):
+
+    def count(name: str) -> int:
+        return int(client.query(name, filter=alive, output_fields=["count(*)"])[0]["count(*)"])
+
+    held = {name: count(name) for name in expected}
+    for name, says in ((pool.versions, manifest.get("records")), (pool.vectors(DOCS), manifest.get("docs")),
+                       (pool.vectors(SENTENCES), manifest.get("sentences"))):
         if held[name] != says:
-            what = "rows" if name == names.records else f"rows alive at epoch {epoch}"
-            problems.append(f"{where}: {name} holds {held[name]} {what}, the manifest says {says}")
-    if held[names.records] != manifest.get("records"):
+            problems.append(f"{where}: {name} holds {held[name]} rows alive at epoch {epoch}, the manifest says {says}")
+    if held[pool.versions] != manifest.get("records"):
         return problems
-    runs = _runs(client, names.records, manifest.get("records", 0))
+    versions = _versions(client, pool, alive)
+    if len(np.unique(versions["serial"])) != len(versions["serial"]):
+        problems.append(f"{where}: {pool.versions} holds two alive versions of one serial at epoch {epoch}")
     for kind, prefix in ((DOCS, "doc"), (SENTENCES, "sent"), (PASSAGES, "passage")):
-        if kind not in kinds:
-            continue
-        starts, counts = runs[f"{prefix}_start"], runs[f"{prefix}_count"]
-        serials = starts >> schema.SERIAL_SHIFT
-        placed = bool(np.all(starts == serials << schema.SERIAL_SHIFT)) and len(np.unique(serials)) == len(serials)
-        if not placed or int(counts.sum()) != held[pool.vectors(kind)]:
-            problems.append(f"{where}: the records' {kind} runs cover {int(counts.sum())} ids"
-                            f"{'' if placed else ' not one version each'}; {pool.vectors(kind)} holds "
-                            f"{held[pool.vectors(kind)]} rows alive at epoch {epoch}")
-    if count(names.vocab) == 0:
-        problems.append(f"{where}: {names.vocab} is empty (no BM25 terms)")
+        if kind in kinds and int(versions[f"{prefix}_count"].sum()) != held[pool.vectors(kind)]:
+            problems.append(f"{where}: the versions' {kind} runs cover {int(versions[f'{prefix}_count'].sum())} "
+                            f"vectors; {pool.vectors(kind)} holds {held[pool.vectors(kind)]} alive at epoch {epoch}")
+    if held[pool.vocab] == 0:
+        problems.append(f"{where}: {pool.vocab} holds no term alive at epoch {epoch} (no BM25 terms)")
     return problems
 
 
-def _runs(client, records: str, n: int) -> dict[str, np.ndarray]:
-    fields = ["rowid", "doc_start", "doc_count", "sent_start", "sent_count", "passage_start", "passage_count"]
+def _versions(client, pool: schema.Pool, alive: str) -> dict[str, np.ndarray]:
+    props = client.describe_collection(pool.versions).get("properties") or {}
+    top = int(props.get(schema.NEXT_SERIAL) or 1)
+    fields = ["serial", "doc_count", "sent_count", "passage_count"]
     rows: list[dict] = []
-    for a in range(0, n, schema.LIMIT):
-        rows += client.query(records, filter=f"rowid >= {a} and rowid < {a + schema.LIMIT}", output_fields=fields,
-                             limit=schema.LIMIT)
-    rows.sort(key=lambda r: r["rowid"])
+    for a in range(0, top, schema.LIMIT):
+        rows += client.query(pool.versions, filter=f"serial >= {a} and serial < {a + schema.LIMIT} and {alive}",
+                             output_fields=fields, limit=schema.LIMIT)
     return {f: np.array([r[f] for r in rows], dtype=np.int64) for f in fields}

@@ -1,13 +1,18 @@
 """The Milvus backend of the storage seam: one mirrored generation, read through pymilvus.
 
-What Milvus evaluates: the filters (`allowed`, an expression over the records collection), the
-nearest vectors of each field (ANN or flat search, the allow-list as a filter on ``rowid``), and
-BM25 (a sparse inner-product search of the query's terms against each record's BM25 row). What
-stays here: exact cosines over the runs of a few hundred candidates (their vectors fetched by
-primary key and kept in a bounded cache), and the phrase check (as the local backend folds text).
+A generation is an epoch of its index's pool (index/storage/milvus/schema.py): it sees the pool
+rows alive at that epoch. Its records are the alive versions in serial order (rowid = position),
+as the local generation orders them.
 
-Per opened generation this process holds, per record, its runs' starts and counts, its year and
-id (for `counts` and `newest`): 8 numbers, about 70 bytes a record.
+What Milvus evaluates: the filters (`allowed`, an expression over the versions), the nearest
+vectors of each field (ANN or flat search, filtered to the epoch or to the allow-list's serials),
+and BM25 (a sparse inner-product search of the query's {column: weight × idf} against each
+version's term-frequency parts). What stays here: exact cosines over the runs of a few hundred
+candidates (their vectors fetched by primary key and kept in a bounded cache), and the phrase check
+(as the local backend folds text).
+
+Per opened generation this process holds, per record, its serial, version key, counts, year and
+id (for `counts`, `newest` and fetching by key): about 80 bytes a record.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import numpy as np
 
 from corpus.record import Record
 from index.errors import DamagedIndex, MilvusUnavailable
+from index.lexical.bm25 import idf
 from index.lexical.phrases import Phrase, fold
 from index.storage.base import DOCS, PASSAGES, SENTENCES, Filters, SentenceText, Storage, VectorField
 from index.storage.local import expand_ranges, range_max
@@ -34,14 +40,14 @@ from index.storage.vectors import HNSW_EF_SEARCH
 
 GET_BATCH = 4096  # primary keys per get
 CACHE_VECTORS = 20_000  # fetched vectors kept per field: a page of candidates' runs (40 MB of 512-d vectors)
-RUN_FIELDS = ("doc_start", "doc_count", "sent_start", "sent_count", "passage_start", "passage_count")
+COUNT_FIELDS = ("doc_count", "sent_count", "passage_count")
 
 
 def generations(client) -> list[str]:
     """The generations mirrored completely at this Milvus, oldest first."""
     out = []
     for name in client.list_collections():
-        if name.startswith(schema.PREFIX + "_") and name.endswith("_records"):
+        if name.startswith(schema.PREFIX + "_") and name.endswith("_generation"):
             properties = client.describe_collection(name).get("properties") or {}
             if properties.get(schema.COMPLETE) and properties.get(schema.GENERATION):
                 out.append(properties[schema.GENERATION])
@@ -64,22 +70,22 @@ def open_milvus(uri: str | Path, generation: str | None = None, token: str | Non
                 raise MilvusUnavailable(uri, "no oncosearch generation mirrored here", transient=False)
             generation = found[-1]
         names = schema.Names(generation)
-        if not client.has_collection(names.records):
-            raise MilvusUnavailable(uri, f"generation {generation} is not mirrored here (no {names.records})",
+        if not client.has_collection(names.marker):
+            if client.has_collection(f"{names.stem}_records"):
+                raise MilvusUnavailable(uri, f"generation {generation} was mirrored by an earlier oncosearch "
+                                             "(collections of its own); mirror it again", transient=False)
+            raise MilvusUnavailable(uri, f"generation {generation} is not mirrored here (no {names.marker})",
                                     transient=False)
-        properties = client.describe_collection(names.records).get("properties") or {}
+        properties = client.describe_collection(names.marker).get("properties") or {}
         if not properties.get(schema.COMPLETE):
             raise MilvusUnavailable(uri, f"generation {generation} is only partly mirrored (a writer stopped); "
                                          "mirror it again", transient=False)
         try:
             manifest = Manifest(**json.loads(properties[schema.MANIFEST]))
+            pool, epoch = schema.Pool(properties[schema.POOL]), int(properties[schema.EPOCH])
         except (KeyError, TypeError, ValueError) as e:
-            raise DamagedIndex(f"{uri}: generation {generation}: unreadable manifest ({e})") from None
-        if not properties.get(schema.POOL):
-            raise MilvusUnavailable(uri, f"generation {generation} was mirrored by an earlier oncosearch (its vectors "
-                                         "in collections of their own); mirror it again", transient=False)
-        pool, epoch = schema.Pool(properties[schema.POOL]), int(properties.get(schema.EPOCH) or 0)
-        for name in (names.records, names.vocab, *pool.all()):
+            raise DamagedIndex(f"{uri}: generation {generation}: unreadable properties ({e})") from None
+        for name in pool.all():
             if client.has_collection(name):
                 client.load_collection(name)
         return MilvusGeneration(client, uri, names, manifest, Path(root) if root else Path(uri), pool, epoch)
@@ -158,25 +164,29 @@ class MilvusField(VectorField):
 
 
 class MilvusTerms:
-    """BM25 over the records' sparse BM25 rows: a query's score for a record is the inner product of
-    {column: token weight} with the record's row of bm25s's precomputed per-term scores, which is
-    exactly the sum the local `LexicalIndex.scores` takes."""
+    """BM25 over the versions' sparse rows of term-frequency parts: a query's score for a record is
+    the inner product of {column: token weight × idf} with the record's row, which is the sum the
+    local `LexicalIndex.scores` takes over bm25s's precomputed idf × tf part (docs/milvus.md)."""
 
-    def __init__(self, client, uri: str, names: schema.Names, num_docs: int):
-        self.client, self.uri, self.names, self._num_docs = client, uri, names, num_docs
+    def __init__(self, generation: MilvusGeneration):
+        self.g = generation
+        self.client, self.uri, self.pool, self.epoch = generation.client, generation.uri, generation.pool, \
+            generation.epoch
         self._vocab: dict[str, tuple[int, int] | None] = {}  # token -> (column, df), None: unknown
 
     @property
     def num_docs(self) -> int:
-        return self._num_docs
+        return self.g.records
 
     def _lookup(self, tokens: list[str]) -> dict[str, tuple[int, int] | None]:
         unknown = [t for t in dict.fromkeys(tokens) if t not in self._vocab]
         with talking(self.uri, "reading the vocabulary"):
             for a in range(0, len(unknown), GET_BATCH):
                 part = unknown[a:a + GET_BATCH]
-                found = {r["term"]: (int(r["column"]), int(r["df"]))
-                         for r in self.client.get(self.names.vocab, ids=part, output_fields=["column", "df"])}
+                found = {r["term"]: (int(r["column"]), int(r["df"])) for r in self.client.query(
+                    self.pool.vocab, filter=f"term in [{', '.join(map(literal, part))}] and "
+                                            f"{schema.alive_at(self.epoch)}",
+                    output_fields=["term", "column", "df"], limit=len(part))}
                 for t in part:
                     self._vocab[t] = found.get(t)
         return {t: self._vocab[t] for t in tokens}
@@ -193,7 +203,7 @@ class MilvusTerms:
     def scores(self, tokens: list[str], weights: list[float] | None = None) -> np.ndarray:
         """BM25 of every record (0 where no term matches). One search returns every matching record
         while they number under `schema.LIMIT` (a search's most rows); past that, one search per window
-        of that many rowids (a filter Milvus applies before ranking, so each window comes back whole).
+        of that many serials (a filter Milvus applies before ranking, so each window comes back whole).
         Not range searches by score: milvus-lite 3.2.2 answers one from the top 5 x limit only."""
         out = np.zeros(self.num_docs, dtype=np.float32)
         weights = [1.0] * len(tokens) if weights is None else weights
@@ -201,24 +211,28 @@ class MilvusTerms:
         known_terms = self._lookup(tokens)
         for tok, w in zip(tokens, weights, strict=True):
             if (known := known_terms[tok]) is not None:
-                query[known[0]] = query.get(known[0], 0.0) + float(w)
+                column, df = known
+                query[column] = query.get(column, 0.0) + float(w) * idf(df, self.num_docs)
         query = {c: w for c, w in query.items() if w != 0.0}
         if not query:
             return out
         limit = min(schema.LIMIT, self.num_docs)
-        hits = self._search(query, limit, "")
+        alive = schema.alive_at(self.epoch)
+        hits = self._search(query, limit, alive)
         if len(hits) == limit and limit < self.num_docs:
-            hits = [h for a in range(0, self.num_docs, limit)
-                    for h in self._search(query, limit, f"rowid >= {a} and rowid < {a + limit}")]
-        for h in hits:
-            out[h["entity"]["rowid"]] = h["distance"]
+            top = self.g.serial_limit
+            hits = [h for a in range(0, top, limit)
+                    for h in self._search(query, limit, f"serial >= {a} and serial < {a + limit} and {alive}")]
+        if hits:
+            rows = self.g.rows_of(np.array([h["entity"]["serial"] for h in hits], dtype=np.int64))
+            out[rows] = np.array([h["distance"] for h in hits], dtype=np.float32)
         return out
 
     def _search(self, query: dict[int, float], limit: int, expression: str) -> list[dict]:
         params = {"metric_type": "IP", "params": {"drop_ratio_search": 0.0}}
         with talking(self.uri, "searching BM25 terms"):
-            return self.client.search(self.names.records, data=[query], anns_field="terms", limit=limit,
-                                      search_params=params, output_fields=["rowid"], filter=expression)[0]
+            return self.client.search(self.pool.versions, data=[query], anns_field="terms", limit=limit,
+                                      search_params=params, output_fields=["serial"], filter=expression)[0]
 
 
 class MilvusGeneration(Storage):
@@ -229,20 +243,20 @@ class MilvusGeneration(Storage):
         self.client, self.uri, self.names, self.pool, self.epoch = client, uri, names, pool, epoch
         self.root, self.name, self.manifest, self.records = root, names.generation, manifest, manifest.records
         table = self._table
-        if len(table["rowid"]) != self.records or not np.array_equal(table["rowid"], np.arange(self.records)):
-            raise DamagedIndex(f"{uri}: {names.records} holds {len(table['rowid'])} records, the manifest says "
-                               f"{self.records}")
+        if len(table["serial"]) != self.records:
+            raise DamagedIndex(f"{uri}: {pool.versions} holds {len(table['serial'])} records alive at epoch {epoch}, "
+                               f"the manifest of {names.generation} says {self.records}")
         self._fields: dict[str, MilvusField] = {}
+        starts = table["serial"] << schema.SERIAL_SHIFT
         for kind, prefix, dim in ((DOCS, "doc", manifest.dim), (SENTENCES, "sent", manifest.dim),
                                   (PASSAGES, "passage", None)):
-            counts = table[f"{prefix}_count"]
             if kind == PASSAGES and not manifest.settings.get("english_model"):
                 continue
             collection = pool.vectors(kind)
             index = self.client.describe_index(collection, "vector") or {}
             if dim is None:
                 dim = self._dim(collection)
-            self._fields[kind] = MilvusField(client, uri, collection, dim, table[f"{prefix}_start"], counts,
+            self._fields[kind] = MilvusField(client, uri, collection, dim, starts, table[f"{prefix}_count"],
                                              str(index.get("index_type", "milvus")).lower(), epoch)
 
     def _dim(self, collection: str) -> int:
@@ -252,14 +266,23 @@ class MilvusGeneration(Storage):
         raise DamagedIndex(f"{self.uri}: {collection} has no vector field")
 
     @cached_property
+    def serial_limit(self) -> int:
+        """One above every serial the pool has given (windows of serials cover them all)."""
+        props = self.client.describe_collection(self.pool.versions).get("properties") or {}
+        return int(props.get(schema.NEXT_SERIAL) or 1)
+
+    @cached_property
     def _table(self) -> dict[str, np.ndarray]:
-        """rowid, runs, year (0: none) and id of every record, in rowid order: read once."""
-        columns: dict[str, list] = {k: [] for k in ("rowid", *RUN_FIELDS, "year", "id")}
-        with talking(self.uri, f"reading {self.names.records}"):
-            for a in range(0, self.records, schema.LIMIT):
-                found = self.client.query(self.names.records, filter=f"rowid >= {a} and rowid < {a + schema.LIMIT}",
+        """serial, version key, counts, year (0: none) and id of every alive version, in serial
+        order (their rowids): read once."""
+        columns: dict[str, list] = {k: [] for k in ("serial", "vkey", *COUNT_FIELDS, "year", "id")}
+        alive = schema.alive_at(self.epoch)
+        with talking(self.uri, f"reading {self.pool.versions}"):
+            for a in range(0, self.serial_limit, schema.LIMIT):
+                found = self.client.query(self.pool.versions,
+                                          filter=f"serial >= {a} and serial < {a + schema.LIMIT} and {alive}",
                                           output_fields=list(columns), limit=schema.LIMIT)
-                for row in sorted(found, key=lambda r: r["rowid"]):
+                for row in sorted(found, key=lambda r: r["serial"]):
                     for k, values in columns.items():
                         values.append(row[k])
         out = {k: np.array(v, dtype=np.int64) for k, v in columns.items() if k not in ("year", "id")}
@@ -267,51 +290,62 @@ class MilvusGeneration(Storage):
         out["id"] = np.array(columns["id"], dtype=object)
         return out
 
+    def rows_of(self, serials: np.ndarray) -> np.ndarray:
+        """The rowids of the alive versions with these serials (serial order is rowid order)."""
+        return np.searchsorted(self._table["serial"], np.asarray(serials, dtype=np.int64))
+
     # --- the seam ----------------------------------------------------------------------------
     def field(self, name: str) -> MilvusField | None:
         return self._fields.get(name)
 
     @cached_property
     def terms(self) -> MilvusTerms:
-        return MilvusTerms(self.client, self.uri, self.names, self.records)
+        return MilvusTerms(self)
 
     def allowed(self, filters: Filters | None) -> np.ndarray | None:
         expression = filter_expression(filters)
         if expression is None:
             return None
-        rows: list[int] = []
+        serials: list[int] = []
+        alive = schema.alive_at(self.epoch)
         with talking(self.uri, "filtering records"):
-            for a in range(0, self.records, schema.LIMIT):  # a window of rowids a query: within LIMIT rows
-                rows += [r["rowid"] for r in self.client.query(
-                    self.names.records, filter=f"rowid >= {a} and rowid < {a + schema.LIMIT} and ({expression})",
-                    output_fields=["rowid"], limit=schema.LIMIT)]
-        return np.array(sorted(rows), dtype=np.int64)
+            for a in range(0, self.serial_limit, schema.LIMIT):  # a window of serials a query: within LIMIT rows
+                serials += [r["serial"] for r in self.client.query(
+                    self.pool.versions,
+                    filter=f"serial >= {a} and serial < {a + schema.LIMIT} and {alive} and ({expression})",
+                    output_fields=["serial"], limit=schema.LIMIT)]
+        return np.sort(self.rows_of(np.array(serials, dtype=np.int64)))
 
     def get(self, rows: list[int]) -> Mapping[int, StoredRecord]:
         out: dict[int, StoredRecord] = {}
         rows = [int(r) for r in rows]
-        with talking(self.uri, f"reading {self.names.records}"):
-            for a in range(0, len(rows), GET_BATCH):
-                for row in self.client.get(self.names.records, ids=rows[a:a + GET_BATCH],
-                                           output_fields=["rowid", "record", *RUN_FIELDS]):
-                    out[int(row["rowid"])] = _stored(row)
+        vkeys = self._table["vkey"][np.array(rows, dtype=np.int64)].tolist() if rows else []
+        row_of = dict(zip(vkeys, rows, strict=True))
+        with talking(self.uri, f"reading {self.pool.versions}"):
+            for a in range(0, len(vkeys), GET_BATCH):
+                for found in self.client.get(self.pool.versions, ids=vkeys[a:a + GET_BATCH],
+                                             output_fields=["vkey", "serial", "record", *COUNT_FIELDS]):
+                    row = row_of[int(found["vkey"])]
+                    out[row] = _stored(row, found)
         return out
 
     def find(self, key: str) -> StoredRecord | None:
         """By id, else PMID, else DOI, as the local store looks them up."""
         key = key.strip()
+        alive = schema.alive_at(self.epoch)
         for field, value in (("id", key), ("pmid", key.removeprefix("pmid:")), ("doi", key.lower().removeprefix("doi:"))):
             if not value:
                 continue
-            with talking(self.uri, f"reading {self.names.records}"):
-                found = self.client.query(self.names.records, filter=f"{field} == {literal(value)}",
-                                          output_fields=["rowid", "record", *RUN_FIELDS], limit=16)
+            with talking(self.uri, f"reading {self.pool.versions}"):
+                found = self.client.query(self.pool.versions, filter=f"{field} == {literal(value)} and {alive}",
+                                          output_fields=["serial", "record", *COUNT_FIELDS], limit=16)
             if found:
-                return _stored(min(found, key=lambda r: r["rowid"]))
+                first = min(found, key=lambda r: r["serial"])
+                return _stored(int(self.rows_of(np.array([first["serial"]]))[0]), first)
         return None
 
     def sentences(self, row: int) -> list[SentenceText]:
-        start, count = int(self._table["sent_start"][row]), int(self._table["sent_count"][row])
+        start, count = int(self._table["serial"][row]) << schema.SERIAL_SHIFT, int(self._table["sent_count"][row])
         if count == 0:
             return []
         collection = self.pool.vectors(SENTENCES)
@@ -369,9 +403,11 @@ class MilvusGeneration(Storage):
             yield from (stored[r] for r in part)
 
     def describe(self) -> dict:
+        alive = schema.alive_at(self.epoch)
+
         def count(expression: str) -> int:
             with talking(self.uri, "counting records"):
-                return int(self.client.query(self.names.records, filter=expression,
+                return int(self.client.query(self.pool.versions, filter=f"{alive} and {expression}",
                                              output_fields=["count(*)"])[0]["count(*)"])
 
         years = self._table["year"][self._table["year"] > 0]
@@ -389,7 +425,7 @@ class MilvusGeneration(Storage):
         self.client.close()
 
 
-def _stored(row: dict) -> StoredRecord:
+def _stored(rowid: int, row: dict) -> StoredRecord:
     d = row["record"]
     record = Record(
         id=d["id"], title=dict(d.get("title") or {}), abstract=dict(d.get("abstract") or {}),
@@ -397,8 +433,9 @@ def _stored(row: dict) -> StoredRecord:
         year=d.get("year"), volume=d.get("volume"), issue=d.get("issue"), pages=d.get("pages"),
         keywords=tuple(d.get("keywords") or ()), pub_types=tuple(d.get("pub_types") or ()), source=d.get("source") or "",
     )
-    return StoredRecord(int(row["rowid"]), record, d.get("tags") or {}, d.get("content_hash") or "",
-                        int(row["doc_start"]), int(row["doc_count"]), int(row["sent_start"]), int(row["sent_count"]))
+    start = int(row["serial"]) << schema.SERIAL_SHIFT  # every field's run of this version starts there
+    return StoredRecord(rowid, record, d.get("tags") or {}, d.get("content_hash") or "",
+                        start, int(row["doc_count"]), start, int(row["sent_count"]))
 
 
 def _size_on_disk(uri: str) -> int:

@@ -1,15 +1,22 @@
-"""Mirror a finished local generation into Milvus: the same records, vectors and BM25 rows.
+"""Mirror a finished local generation into Milvus, incrementally: the same records, vectors and BM25.
 
 `mirror_generation` reads a generation through the local backend (verified against its manifest
-first) and writes it. Its records and BM25 vocabulary go into collections of its own; its vectors
-go into the index's pool (`schema.Pool`), where only record versions the pool lacks are inserted and
-only versions the generation no longer holds are retired (their epochs closed). A nightly update
-that adds a few hundred abstracts to millions writes a few hundred abstracts' vectors.
+first) and brings the index's pool (`schema.Pool`) to hold it at a new epoch, as the difference
+from the mirror of the index's current generation: record versions (an id and a content hash) the
+pool lacks are inserted with their vectors, versions the generation no longer holds are retired
+(their epochs closed by a partial upsert: nothing is sent again), and the BM25 vocabulary rows
+whose document frequency moved are replaced. A nightly update that adds a few hundred abstracts to
+millions writes a few hundred abstracts and the terms they touch.
 
-It is idempotent: a generation already mirrored completely (same manifest) is left alone; a partial
-one (a crash, a kill) is dropped and written again, and is never opened meanwhile because the
-"complete" mark is set last. A pool row a killed run wrote is invisible to every complete
-generation (its epoch is above theirs) and is undone by the next run.
+BM25 is split so that a record's row does not change when others arrive: a version's row holds
+only the term-frequency part of each term, scored against a reference average length; the IDF
+comes with the query, from the vocabulary's document frequencies. When the average length drifts
+more than `DRIFT` from the reference, the write re-scores every alive version (new version rows,
+same vectors), so scores stay within a hair of the local leg's (equal on a fresh mirror).
+
+It is idempotent: a generation already mirrored completely (same manifest) is left alone. A pool
+row a killed run wrote is invisible to every complete generation (its epoch is above theirs) and
+is undone by the next run; the generation's own collection gets its "complete" mark last.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import DamagedIndex
+from index.lexical.bm25 import record_tokens, tf_part
 from index.storage.base import DOCS, PASSAGES, SENTENCES
 from index.storage.crashpoints import crash_point
 from index.storage.local import LocalField, LocalGeneration, open_local
@@ -32,6 +41,9 @@ from index.storage.milvus.connect import connect, normalise_uri, talking
 from index.storage.store import StoredRecord
 
 BATCH_BYTES = 8 * 2**20  # per insert call: well under gRPC's 64 MB message limit
+UPSERT_BATCH = 8192  # rows per partial upsert (a primary key and gen_to each)
+DRIFT = 0.02  # re-score every version's BM25 row when the average length moves this far from its reference
+AVGDL = "oncosearch.avgdl"  # property of a generation's collection: the reference its versions were scored with
 
 
 @dataclass
@@ -41,7 +53,7 @@ class MirrorReport:
     skipped: bool  # already mirrored completely: nothing written
     records: int = 0
     vectors: dict[str, int] = field(default_factory=dict)  # field -> vectors written (new record versions)
-    terms: int = 0
+    terms: int = 0  # vocabulary rows written (terms new, or whose document frequency moved)
     unindexed: list[str] = field(default_factory=list)  # "collection.field: why" for scalar indexes Milvus refused
     seconds: float = 0.0
     pool: str = ""
@@ -49,6 +61,7 @@ class MirrorReport:
     added: int = 0  # record versions new to the pool
     kept: int = 0  # record versions the pool held already: their vectors were not written again
     retired: int = 0  # record versions this generation no longer holds
+    rescored: bool = False  # every kept version's BM25 row was written again (the average length drifted)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,7 +71,8 @@ class MirrorReport:
         if self.skipped:
             return "already there"
         return (f"{self.records} records at epoch {self.epoch}: {self.added} new ({sum(self.vectors.values())} "
-                f"vectors written), {self.kept} kept, {self.retired} retired; {self.seconds:.1f}s")
+                f"vectors written), {self.kept} kept{' (BM25 re-scored)' if self.rescored else ''}, "
+                f"{self.retired} retired, {self.terms} vocabulary rows; {self.seconds:.1f}s")
 
 
 def open_source(path: Path) -> LocalGeneration:
@@ -98,8 +112,9 @@ def vector_shape(local: LocalGeneration) -> str:
 def mirror_generation(generation_dir: Path, uri: str | Path, token: str | None = None,
                       before_write: Callable[[], None] | None = None) -> MirrorReport:
     """Write the local generation at `generation_dir` (a generation folder or an index folder) into
-    Milvus at `uri` (a milvus-lite file or a server): its own collections, and its vectors into the
-    index's pool as the difference from the mirror of the index's current generation.
+    Milvus at `uri` (a milvus-lite file or a server): the index's pool brought to hold it at a new
+    epoch, diffed from the mirror of the index's current generation, and the generation's own
+    collection naming that epoch.
 
     Mirror generations in the order they become current (as build/update and `index mirror` do): a
     run undoes the pool rows of any mirror newer than the current generation's.
@@ -126,18 +141,15 @@ def mirror_generation(generation_dir: Path, uri: str | Path, token: str | None =
                 if client.has_collection(name):
                     client.drop_collection(name)
             pool = schema.Pool.of(index_key(local.root), vector_shape(local))
-            report = MirrorReport(uri, local.name, skipped=False, pool=pool.stem)
-            serials = _write_pool(client, pool, local, report)
-            crash_point("mirror")
-            report.records = _write_records(client, names, local, serials, report)
-            crash_point("mirror")
-            report.terms = _write_vocab(client, names, local)
+            report = MirrorReport(uri, local.name, skipped=False, pool=pool.stem, records=local.records)
+            avgdl = PoolWriter(client, pool, local, report).write()
+            _create(client, names.marker, schema.marker_schema(client), schema.sparse_index(client, "unit"), (), None)
             crash_point("mirror")
             manifest = json.loads((local.path / "manifest.json").read_text())
-            client.alter_collection_properties(names.records, properties={
+            client.alter_collection_properties(names.marker, properties={
                 schema.GENERATION: local.name, schema.MANIFEST: json.dumps(manifest, ensure_ascii=False),
-                schema.POOL: pool.stem, schema.EPOCH: str(report.epoch)})
-            client.alter_collection_properties(names.records, properties={schema.COMPLETE: digest})
+                schema.POOL: pool.stem, schema.EPOCH: str(report.epoch), AVGDL: repr(avgdl)})
+            client.alter_collection_properties(names.marker, properties={schema.COMPLETE: digest})
         report.seconds = time.perf_counter() - start
         return report
     finally:
@@ -167,14 +179,14 @@ def tidy_pools(uri: str, key: str, generations: list[str], token: str | None = N
     uri = normalise_uri(uri)
     client = connect(uri, token)
     try:
-        with talking(uri, "tidying the vector pools"):
+        with talking(uri, "tidying the pools"):
             prefix = schema.Pool.prefix(key)
             stems = {n.rsplit("_", 1)[0] for n in client.list_collections() if n.startswith(prefix)}
             epochs: dict[str, list[int]] = {}
             for generation in generations:
-                names = schema.Names(generation)
-                if client.has_collection(names.records):
-                    props = properties(client, names.records)
+                marker = schema.Names(generation).marker
+                if client.has_collection(marker):
+                    props = properties(client, marker)
                     if props.get(schema.POOL) and props.get(schema.COMPLETE):
                         epochs.setdefault(props[schema.POOL], []).append(int(props.get(schema.EPOCH) or 0))
             dropped = []
@@ -197,25 +209,25 @@ def properties(client, collection: str) -> dict:
 
 
 def is_complete(client, names: schema.Names, digest: str) -> bool:
-    if not client.has_collection(names.records):
+    if not client.has_collection(names.marker):
         return False
-    props = properties(client, names.records)
+    props = properties(client, names.marker)
     pool = props.get(schema.POOL)
-    return props.get(schema.COMPLETE) == digest and bool(pool) and all(
-        client.has_collection(n) for n in (names.records, names.vocab, schema.Pool(pool).versions))
+    return props.get(schema.COMPLETE) == digest and bool(pool) and client.has_collection(schema.Pool(pool).versions)
 
 
-def mirrored_epoch(client, generation: str | None, pool: schema.Pool) -> int:
-    """The epoch of `generation`'s complete mirror in `pool`; 0 where it has none there."""
+def mirrored(client, generation: str | None, pool: schema.Pool) -> tuple[int, float]:
+    """The epoch of `generation`'s complete mirror in `pool` and the average length its BM25 rows
+    were scored with; (0, 0.0) where it has none there."""
     if generation is None:
-        return 0
-    names = schema.Names(generation)
-    if not client.has_collection(names.records):
-        return 0
-    props = properties(client, names.records)
+        return 0, 0.0
+    marker = schema.Names(generation).marker
+    if not client.has_collection(marker):
+        return 0, 0.0
+    props = properties(client, marker)
     if not props.get(schema.COMPLETE) or props.get(schema.POOL) != pool.stem:
-        return 0
-    return int(props.get(schema.EPOCH) or 0)
+        return 0, 0.0
+    return int(props.get(schema.EPOCH) or 0), float(props.get(AVGDL) or 0.0)
 
 
 def _create(client, name: str, s, index_params, scalar: tuple[str, ...], report: MirrorReport | None) -> None:
@@ -251,22 +263,6 @@ def _insert(client, name: str, rows: Iterator[dict], row_bytes: int) -> int:
     return n
 
 
-def _term_rows(local: LocalGeneration) -> list[dict[int, float]]:
-    """Every record's BM25 row as {column: bm25s's precomputed score}, from the local index's CSC
-    arrays (column t: records ``indices[indptr[t]:indptr[t+1]]``, scores ``data[...]``)."""
-    terms = local.terms
-    indptr, indices, data = (np.asarray(a) for a in (terms.indptr, terms.indices, terms.data))
-    columns = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
-    order = np.argsort(indices, kind="stable")
-    docs, columns, scores = indices[order], columns[order], data[order]
-    bounds = np.searchsorted(docs, np.arange(local.records + 1))
-    rows = []
-    for r in range(local.records):
-        a, b = bounds[r], bounds[r + 1]
-        rows.append(dict(zip(columns[a:b].tolist(), scores[a:b].astype(np.float32).tolist(), strict=True)))
-    return rows
-
-
 def _run_counts(local: LocalGeneration, kind: str) -> np.ndarray:
     """Each record's count of `kind` vectors (zeros where the generation has no such field)."""
     f = local.field(kind)
@@ -275,131 +271,182 @@ def _run_counts(local: LocalGeneration, kind: str) -> np.ndarray:
     return np.asarray(f.counts(np.arange(local.records)), dtype=np.int64)
 
 
-def _record_row(stored: StoredRecord, terms: dict[int, float], serial: int, passage_count: int) -> dict:
-    r = stored.record
-    if not terms:
-        raise DamagedIndex(f"record {r.id}: no BM25 terms in the lexical index")
-    start = serial << schema.SERIAL_SHIFT  # every field's run of this version starts here in its pool collection
+@dataclass(frozen=True)
+class Version:
+    """A record version alive at the base epoch: what a write needs to keep or retire it."""
+
+    vkey: int
+    serial: int
+    counts: tuple[int, int, int]  # docs, sentences, passages
+    dl: int
+
+
+def term_parts(tokens: list[str], columns: dict[str, int], avgdl: float) -> dict[int, float]:
+    """A version's BM25 row: {column: the term-frequency part of its score}, so that the row's inner
+    product with {column: weight × idf} is the local leg's score."""
+    dl = len(tokens)
+    return {columns[t]: float(np.float32(tf_part(tf, dl, avgdl))) for t, tf in Counter(tokens).items()}
+
+
+class PoolWriter:
+    """One write of a local generation into a pool at a new epoch (see the module docstring)."""
+
+    def __init__(self, client, pool: schema.Pool, local: LocalGeneration, report: MirrorReport):
+        self.client, self.pool, self.local, self.report = client, pool, local, report
+        self.kinds = [k for k in schema.VECTOR_FIELDS if local.field(k) is not None]
+
+    def write(self) -> float:
+        """Write; returns the average length the alive versions' BM25 rows are scored with."""
+        client, pool, local, report = self.client, self.pool, self.local, self.report
+        self._ensure()
+        base, base_avgdl = mirrored(client, local.layout.current_name(), pool)
+        for name in self.collections:
+            _undo_after(client, name, base)
+        crash_point("mirror")
+
+        props = properties(client, pool.versions)
+        epoch = max(int(props.get(schema.NEXT_EPOCH) or 1), base + 1)
+        serial, vkey, column = (int(props.get(k) or 1) for k in (schema.NEXT_SERIAL, schema.NEXT_VKEY,
+                                                                 schema.NEXT_COLUMN))
+        live = self._alive_versions(base) if base else {}
+        stored = list(local.iter_records())
+        keys = [(s.record.id, s.content_hash) for s in stored]
+        wanted = set(keys)
+        new_rows = [r for r, key in enumerate(keys) if key not in live]
+        tokens = {r: record_tokens(stored[r].record) for r in new_rows}
+        total = sum(live[k].dl for k in keys if k in live) + sum(len(t) for t in tokens.values())
+        avgdl = total / max(len(stored), 1)
+        rescore = base == 0 or not base_avgdl or abs(avgdl / base_avgdl - 1) > DRIFT
+        avgdl_ref = avgdl if rescore else base_avgdl
+        if rescore:  # every version's row again, scored against the new reference
+            tokens.update({r: record_tokens(stored[r].record) for r in range(len(stored)) if r not in tokens})
+        retired = [v for k, v in live.items() if k not in wanted]
+        rewritten = [live[k] for k in keys if k in live] if rescore else []
+        serials = np.array([live[k].serial if k in live else 0 for k in keys], dtype=np.int64)
+        for r in new_rows:
+            serials[r], serial = serial, serial + 1
+
+        vocab_new, vocab_retired, columns, column = self._vocab_diff(base, epoch, column)
+        client.alter_collection_properties(pool.versions, properties={
+            schema.NEXT_EPOCH: str(epoch + 1), schema.NEXT_SERIAL: str(serial),
+            schema.NEXT_VKEY: str(vkey + len(tokens)), schema.NEXT_COLUMN: str(column)})
+        report.epoch, report.added, report.retired = epoch, len(new_rows), len(retired)
+        report.kept, report.rescored = len(stored) - len(new_rows), bool(rewritten)
+
+        _partial(client, pool.versions, "vkey", [v.vkey for v in (*retired, *rewritten)], epoch)
+        for i, kind in enumerate(schema.VECTOR_FIELDS):
+            if kind in self.kinds:
+                ids = [v.serial << schema.SERIAL_SHIFT | o for v in retired for o in range(v.counts[i])]
+                _partial(client, pool.vectors(kind), "id", ids, epoch)
+        _partial(client, pool.vocab, "key", vocab_retired, epoch)
+        crash_point("mirror")
+
+        counts = {kind: _run_counts(local, kind) for kind in self.kinds}
+        vkeys = dict(zip(sorted(tokens), range(vkey, vkey + len(tokens)), strict=True))
+        _insert(client, pool.versions, (
+            _version_row(stored[r], vkeys[r], int(serials[r]), counts, tokens[r],
+                         term_parts(tokens[r], columns, avgdl_ref), epoch)
+            for r in sorted(tokens)), row_bytes=16 * 1024)
+        crash_point("mirror")
+        for kind in self.kinds:
+            report.vectors[kind] = _write_vectors(client, pool.vectors(kind), local, kind, new_rows, serials, epoch)
+        report.terms = _insert(client, pool.vocab, iter(vocab_new), row_bytes=256)
+        crash_point("mirror")
+        return avgdl_ref
+
+    @property
+    def collections(self) -> list[str]:
+        return [self.pool.versions, self.pool.vocab, *(self.pool.vectors(k) for k in self.kinds)]
+
+    def _ensure(self) -> None:
+        """Create the pool's collections that are missing, and load them all."""
+        client, pool, local, report = self.client, self.pool, self.local, self.report
+        wanted = [(pool.versions, lambda: schema.versions_schema(client), "terms", None,
+                   schema.INDEXED_VERSION_FIELDS),
+                  (pool.vocab, lambda: schema.vocab_schema(client), "unit", None, schema.INDEXED_VOCAB_FIELDS)]
+        for kind in self.kinds:
+            f = local.field(kind)
+            wanted.append((pool.vectors(kind), lambda f=f, kind=kind: schema.vectors_schema(
+                client, f.dim, kind == SENTENCES), "vector", f.kind, schema.INDEXED_VECTOR_FIELDS))
+        for name, make, vector, kind, scalar in wanted:
+            if not client.has_collection(name):
+                index = schema.sparse_index(client, vector) if kind is None else schema.dense_index(client, kind)
+                _create(client, name, make(), index, scalar, report)
+        for name in self.collections:
+            client.load_collection(name)
+
+    def _alive_versions(self, epoch: int) -> dict[tuple[str, str], Version]:
+        """(record id, content hash) -> the version alive at `epoch`."""
+        out = {}
+        top = int(properties(self.client, self.pool.versions).get(schema.NEXT_SERIAL) or 1)
+        fields = ["vkey", "serial", "id", "content_hash", "doc_count", "sent_count", "passage_count", "dl"]
+        for a in range(0, top, schema.LIMIT):  # a window of serials a query: within a server's LIMIT rows
+            for row in self.client.query(self.pool.versions, filter=f"serial >= {a} and serial < {a + schema.LIMIT} "
+                                                                    f"and {schema.alive_at(epoch)}",
+                                         output_fields=fields, limit=schema.LIMIT):
+                out[(row["id"], row["content_hash"])] = Version(
+                    int(row["vkey"]), int(row["serial"]),
+                    (int(row["doc_count"]), int(row["sent_count"]), int(row["passage_count"])), int(row["dl"]))
+        return out
+
+    def _vocab_diff(self, base: int, epoch: int, column: int) -> tuple[list[dict], list[str], dict[str, int], int]:
+        """The vocabulary rows to insert and the keys to retire, each term's column (stable across
+        epochs: a new term gets the next one), and the next free column."""
+        from index.lexical.bm25 import FOLDER
+
+        local = self.local
+        vocab = json.loads((local.path / FOLDER / "vocab.index.json").read_text(encoding="utf-8"))
+        indptr = np.asarray(local.terms.indptr)
+        df = {t: int(indptr[c + 1] - indptr[c]) for t, c in vocab.items() if t and c < len(indptr) - 1}
+        alive = self._alive_vocab(base, column) if base else {}
+        rows, retired, columns = [], [], {}
+        for term, (key, col, old_df) in alive.items():
+            if term not in df or df[term] != old_df:
+                retired.append(key)
+            if term in df:
+                columns[term] = col
+        for term, n in df.items():
+            if term not in columns:
+                columns[term], column = column, column + 1
+            if term not in alive or alive[term][2] != n:
+                rows.append({"key": f"{epoch}:{term}", "term": term, "column": columns[term], "df": n,
+                             "gen_from": epoch, "gen_to": schema.ALIVE, "unit": {columns[term]: 1.0}})
+        return rows, retired, columns, column
+
+    def _alive_vocab(self, epoch: int, top: int) -> dict[str, tuple[str, int, int]]:
+        """term -> (key, column, df) of the vocabulary rows alive at `epoch`."""
+        out = {}
+        for a in range(0, top, schema.LIMIT):  # a window of columns a query (one alive row per column)
+            for row in self.client.query(self.pool.vocab, filter=f"column >= {a} and column < {a + schema.LIMIT} "
+                                                                 f"and {schema.alive_at(epoch)}",
+                                         output_fields=["key", "term", "column", "df"], limit=schema.LIMIT):
+                out[row["term"]] = (row["key"], int(row["column"]), int(row["df"]))
+        return out
+
+
+def _version_row(stored: StoredRecord, vkey: int, serial: int, counts: dict[str, np.ndarray], tokens: list[str],
+                 terms: dict[int, float], epoch: int) -> dict:
+    r, row = stored.record, stored.rowid
     return {
-        "rowid": stored.rowid, "id": r.id, "pmid": r.pmid or "", "doi": (r.doi or "").lower(), "year": r.year,
-        "has_zh": "zh" in r.langs, "has_en": "en" in r.langs, "has_abstract": bool(r.abstract.get("zh") or
-                                                                                    r.abstract.get("en")),
+        "vkey": vkey, "serial": serial, "gen_from": epoch, "gen_to": schema.ALIVE,
+        "id": r.id, "pmid": r.pmid or "", "doi": (r.doi or "").lower(), "content_hash": stored.content_hash,
+        "year": r.year, "has_zh": "zh" in r.langs, "has_en": "en" in r.langs,
+        "has_abstract": bool(r.abstract.get("zh") or r.abstract.get("en")),
         "journal_lc": (r.journal or "").lower(),
         "pub_types_lc": json.dumps(list(r.pub_types), ensure_ascii=False).lower(),  # as SQLite's lower(pub_types)
         "authors_lc": "\n".join(r.authors).lower(),  # one per line: no match spans two authors
         "therapy": list(stored.tags.get("therapy", [])), "cancer": list(stored.tags.get("cancer", [])),
         "record": {**r.to_dict(), "tags": stored.tags, "content_hash": stored.content_hash},
-        "doc_start": start, "doc_count": stored.doc_count,
-        "sent_start": start, "sent_count": stored.sent_count,
-        "passage_start": start, "passage_count": passage_count,
-        "terms": terms,
-    }
-
-
-def _write_records(client, names: schema.Names, local: LocalGeneration, serials: np.ndarray,
-                   report: MirrorReport) -> int:
-    _create(client, names.records, schema.records_schema(client), schema.sparse_index(client, "terms"),
-            schema.INDEXED_RECORD_FIELDS, report)
-    term_rows = _term_rows(local)
-    p_count = _run_counts(local, PASSAGES)
-    rows = (_record_row(s, term_rows[s.rowid], int(serials[s.rowid]), int(p_count[s.rowid]))
-            for s in local.iter_records())
-    return _insert(client, names.records, rows, row_bytes=16 * 1024)
-
-
-def _write_vocab(client, names: schema.Names, local: LocalGeneration) -> int:
-    """The terms bm25s saved (its vocab.index.json; the empty string it keeps has no column)."""
-    from index.lexical.bm25 import FOLDER
-
-    vocab = json.loads((local.path / FOLDER / "vocab.index.json").read_text(encoding="utf-8"))
-    indptr = np.asarray(local.terms.indptr)
-    columns = len(indptr) - 1
-    _create(client, names.vocab, schema.vocab_schema(client), schema.sparse_index(client, "unit"), (), None)
-    rows = ({"term": term, "column": int(col), "df": int(indptr[col + 1] - indptr[col]), "unit": {int(col): 1.0}}
-            for term, col in vocab.items() if term and col < columns)
-    return _insert(client, names.vocab, rows, row_bytes=256)
-
-
-VERSION_INDEXED = ("record_id", "gen_from", "gen_to")
-POOL_INDEXED = ("serial", "gen_from", "gen_to")
-UPSERT_BATCH = 8192  # rows per partial upsert (a primary key and gen_to each)
-
-
-def _write_pool(client, pool: schema.Pool, local: LocalGeneration, report: MirrorReport) -> np.ndarray:
-    """Bring the pool to hold `local`'s record versions at a new epoch; returns each rowid's serial.
-
-    The base is the mirror of the index's current generation: pool rows written after it (by runs
-    that were killed, or never became current) are undone first; then versions the base holds and
-    `local` does not are retired at the new epoch, and versions it lacks are inserted."""
-    kinds = [k for k in schema.VECTOR_FIELDS if local.field(k) is not None]
-    if not client.has_collection(pool.versions):
-        _create(client, pool.versions, schema.versions_schema(client), schema.sparse_index(client, "unit"),
-                VERSION_INDEXED, report)
-    for kind in kinds:
-        if not client.has_collection(pool.vectors(kind)):
-            f = local.field(kind)
-            _create(client, pool.vectors(kind), schema.vectors_schema(client, f.dim, kind == SENTENCES),
-                    schema.dense_index(client, f.kind), POOL_INDEXED, report)
-    collections = [pool.versions, *(pool.vectors(k) for k in kinds)]
-    for name in collections:
-        client.load_collection(name)
-    base = mirrored_epoch(client, local.layout.current_name(), pool)
-    for name in collections:
-        _undo_after(client, name, base)
-    crash_point("mirror")
-
-    props = properties(client, pool.versions)
-    epoch = max(int(props.get(schema.NEXT_EPOCH) or 1), base + 1)
-    next_serial = int(props.get(schema.NEXT_SERIAL) or 1)
-    live = _live_versions(client, pool, base, next_serial) if base else {}
-    serials = np.zeros(local.records, dtype=np.int64)
-    added: list[int] = []
-    wanted: set[tuple[str, str]] = set()
-    for stored in local.iter_records():
-        key = (stored.record.id, stored.content_hash)
-        wanted.add(key)
-        if key in live:
-            serials[stored.rowid] = live[key][0]
-        else:
-            serials[stored.rowid] = next_serial
-            added.append(stored.rowid)
-            next_serial += 1
-    retired = [version for key, version in live.items() if key not in wanted]
-    client.alter_collection_properties(pool.versions, properties={
-        schema.NEXT_EPOCH: str(epoch + 1), schema.NEXT_SERIAL: str(next_serial)})
-    report.epoch, report.added, report.kept, report.retired = epoch, len(added), local.records - len(added), len(retired)
-
-    _partial(client, pool.versions, "serial", [serial for serial, _ in retired], epoch)
-    for i, kind in enumerate(schema.VECTOR_FIELDS):
-        if kind in kinds:
-            ids = [serial << schema.SERIAL_SHIFT | o for serial, counts in retired for o in range(counts[i])]
-            _partial(client, pool.vectors(kind), "id", ids, epoch)
-    crash_point("mirror")
-
-    counts = {kind: _run_counts(local, kind) for kind in kinds}
-    _insert(client, pool.versions, ({
-        "serial": int(serials[r]), "record_id": record_id, "content_hash": content_hash,
-        "gen_from": epoch, "gen_to": schema.ALIVE,
-        **{f"{prefix}_count": int(counts[kind][r]) if kind in counts else 0
+        **{f"{prefix}_count": int(counts[kind][row]) if kind in counts else 0
            for kind, prefix in zip(schema.VECTOR_FIELDS, ("doc", "sent", "passage"), strict=True)},
-        "unit": {0: 1.0},
-    } for r, (record_id, content_hash) in _keys(local, added)), row_bytes=256)
-    for kind in kinds:
-        report.vectors[kind] = _write_vectors(client, pool.vectors(kind), local, kind, added, serials, epoch)
-    return serials
-
-
-def _keys(local: LocalGeneration, rows: list[int]) -> Iterator[tuple[int, tuple[str, str]]]:
-    for a in range(0, len(rows), 1024):
-        part = rows[a:a + 1024]
-        stored = local.get(part)
-        yield from ((r, (stored[r].record.id, stored[r].content_hash)) for r in part)
+        "dl": len(tokens), "terms": terms,
+    }
 
 
 def _undo_after(client, name: str, base: int) -> None:
     """Undo what runs after epoch `base` did to pool collection `name`: their rows are deleted, the
     rows they retired live again. (No complete generation at or below `base` sees either change.)"""
-    key = "serial" if name.endswith("_versions") else "id"
+    key = {"versions": "vkey", "vocab": "key"}.get(name.rsplit("_", 1)[1], "id")
     client.delete(name, filter=f"gen_from > {base}")
     while True:
         reopened = client.query(name, filter=f"gen_to > {base} and gen_to < {schema.ALIVE}", output_fields=[key],
@@ -409,26 +456,12 @@ def _undo_after(client, name: str, base: int) -> None:
         _partial(client, name, key, [row[key] for row in reopened], schema.ALIVE)
 
 
-def _partial(client, name: str, key: str, ids: list[int], gen_to: int) -> None:
-    """Set gen_to of the rows with these primary keys (a partial upsert: vectors are not sent again)."""
+def _partial(client, name: str, key: str, ids: list, gen_to: int) -> None:
+    """Set gen_to of the rows with these primary keys (a partial upsert: nothing else is sent again)."""
     for a in range(0, len(ids), UPSERT_BATCH):
-        client.upsert(name, [{key: int(i), "gen_to": int(gen_to)} for i in ids[a:a + UPSERT_BATCH]],
-                      partial_update=True)
+        client.upsert(name, [{key: i, "gen_to": int(gen_to)} for i in ids[a:a + UPSERT_BATCH]], partial_update=True)
     if ids:
         client.flush(name)
-
-
-def _live_versions(client, pool: schema.Pool, epoch: int, next_serial: int) -> dict[tuple[str, str], tuple]:
-    """(record id, content hash) -> (serial, (doc, sent, passage) counts) of the versions alive at `epoch`."""
-    out = {}
-    fields = ["serial", "record_id", "content_hash", "doc_count", "sent_count", "passage_count"]
-    for a in range(0, next_serial, schema.LIMIT):  # a window of serials a query: within a server's LIMIT rows
-        for row in client.query(pool.versions, filter=f"serial >= {a} and serial < {a + schema.LIMIT} and "
-                                                      f"{schema.alive_at(epoch)}",
-                                output_fields=fields, limit=schema.LIMIT):
-            out[(row["record_id"], row["content_hash"])] = (
-                int(row["serial"]), (int(row["doc_count"]), int(row["sent_count"]), int(row["passage_count"])))
-    return out
 
 
 def _write_vectors(client, name: str, local: LocalGeneration, kind: str, rows: list[int], serials: np.ndarray,

@@ -59,10 +59,11 @@ def test_the_mirror_holds_every_record_vector_and_term_and_a_second_run_writes_n
     def count(name: str, expression: str = "") -> int:
         return client.query(name, filter=expression, output_fields=["count(*)"])[0]["count(*)"]
 
-    assert count(names.records) == count(pool.versions, alive) == local.records == local.manifest.records
+    assert count(pool.versions, alive) == count(pool.versions) == local.records == local.manifest.records
+    assert client.has_collection(names.marker) and count(names.marker) == 0  # the generation's own: properties only
     for kind in (DOCS, SENTENCES, PASSAGES):
         assert count(pool.vectors(kind), alive) == count(pool.vectors(kind)) == local.field(kind).size
-    assert count(names.vocab) == len(local.terms.indptr) - 1  # one row per BM25 column
+    assert count(pool.vocab, alive) == len(local.terms.indptr) - 1  # one row per BM25 column
 
 
 @pytest.mark.parametrize("name", [
@@ -259,9 +260,9 @@ def test_a_partly_written_mirror_is_refused_then_written_again_and_checked(built
     db = tmp_path / "partial.db"
     client = connect(db)
     names = schema.Names(local.name)
-    client.create_collection(names.records, schema=schema.records_schema(client),  # what a killed writer leaves
-                             index_params=schema.sparse_index(client, "terms"))
-    client.alter_collection_properties(names.records, properties={schema.GENERATION: local.name})
+    client.create_collection(names.marker, schema=schema.marker_schema(client),  # what a killed writer leaves
+                             index_params=schema.sparse_index(client, "unit"))
+    client.alter_collection_properties(names.marker, properties={schema.GENERATION: local.name})
     with pytest.raises(MilvusUnavailable, match="only partly mirrored"):
         open_milvus(db, local.name)
     assert not mirror_generation(built_index, db).skipped
@@ -276,21 +277,21 @@ def test_a_partly_written_mirror_is_refused_then_written_again_and_checked(built
         f"Milvus at {db}: generation {local.name}: mirrors another manifest than the local generation's: mirror it again"]
     pool = open_milvus(db, local.name).pool
     client.delete(pool.vectors(SENTENCES), ids=[1 << schema.SERIAL_SHIFT | o for o in range(3)])
-    client.drop_collection(names.vocab)
+    client.drop_collection(pool.vocab)
     problems = check_mirror(db, local.name)
-    assert problems == [f"Milvus at {db}: generation {local.name}: {names.vocab} missing"]
-    client.create_collection(names.vocab, schema=schema.vectors_schema(client, 4, False),
+    assert problems == [f"Milvus at {db}: generation {local.name}: {pool.vocab} missing"]
+    client.create_collection(pool.vocab, schema=schema.vectors_schema(client, 4, False),
                              index_params=schema.dense_index(client, "flat"))
     assert "has fields" in check_mirror(db, local.name)[0]
-    client.drop_collection(names.vocab)
-    client.create_collection(names.vocab, schema=schema.vocab_schema(client),
+    client.drop_collection(pool.vocab)
+    client.create_collection(pool.vocab, schema=schema.vocab_schema(client),
                              index_params=schema.sparse_index(client, "unit"))
     problems = check_mirror(db, local.name)
     sentences = pool.vectors(SENTENCES)
     held, says = local.manifest.sentences - 3, local.manifest.sentences
     assert f"{sentences} holds {held} rows alive at epoch 1, the manifest says {says}" in problems[0]
-    assert any(f"the records' sentences runs cover {local.manifest.sentences} ids" in p for p in problems)
-    assert problems[-1].endswith("is empty (no BM25 terms)")
+    assert any(f"the versions' sentences runs cover {local.manifest.sentences} vectors" in p for p in problems)
+    assert problems[-1].endswith("holds no term alive at epoch 1 (no BM25 terms)")
     assert check_mirror("http://127.0.0.1:1", local.name)[0].startswith("Milvus at http://127.0.0.1:1: connecting failed")
 
 
@@ -304,6 +305,9 @@ def test_the_cli_reads_a_mirrored_index_with_only_index_and_names_an_unreachable
 
     monkeypatch.setenv("COLUMNS", "300")
     monkeypatch.delenv("ONCOSEARCH_INDEX", raising=False)
+    from index.storage.milvus import writer
+
+    monkeypatch.setattr(writer, "DRIFT", 0.5)
     copy, db = tmp_path / "idx", tmp_path / "lab.db"
     shutil.copytree(built_index, copy)  # with its embedding cache: the update below embeds nothing
     run("index", "mirror", "--index", copy, code=2)  # no URI given or remembered: a usage error
@@ -327,11 +331,33 @@ def test_the_cli_reads_a_mirrored_index_with_only_index_and_names_an_unreachable
     assert stats["records"] == json.loads(run("stats", "--index", built_index, "--json").stdout)["records"]
     assert run("index", "check", "--index", copy).stdout.startswith("ok: ")
     before = (copy / "CURRENT").read_text().strip()
+    fresh = json.loads(run("show", first, "--index", built_index, "--json").stdout)
+    for key in ("tags", "has_abstract"):
+        fresh.pop(key)
+    fresh.update(id="test:fresh-1", pmid=None, doi=None, title={"en": "Tumour-infiltrating lymphocytes in a new trial"})
+    (tmp_path / "new.jsonl").write_text(json.dumps(fresh, ensure_ascii=False) + "\n")
     updated = json.loads(run("index", "update", ROOT / "corpus" / "sample" / "immune-cell-therapy-review.zh-en.txt",
-                             "--index", copy, "--json").stdout)
+                             tmp_path / "new.jsonl", "--index", copy, "--json").stdout)
     assert updated["generation"] != before and updated["milvus"]["generation"] == updated["generation"]
     assert not updated["milvus"]["skipped"]  # build/update keep the mirror of the new generation current
-    same("search", "CAR-T 细胞治疗 安全性")
+    # incremental: the new record's version and the vocabulary rows whose document frequency moved,
+    # nothing else (the average length moved less than DRIFT, set wide here)
+    from index.lexical.bm25 import LexicalIndex
+
+    report, terms = updated["milvus"], len(LexicalIndex(copy / "generations" / updated["generation"]).indptr) - 1
+    assert (report["added"], report["retired"], report["rescored"]) == (1, 0, False)
+    assert report["kept"] == updated["index_records"] - 1 and 0 < report["terms"] < terms / 2
+    assert sum(report["vectors"].values()) < 100  # one record's vectors
+    found = json.loads(run("search", "Tumour-infiltrating lymphocytes in a new trial", "--index", copy, "--json").stdout)
+    assert found["results"][0]["id"] == "test:fresh-1"
+    # the same generation's local files: the same dense ranking (BM25 rows scored against the
+    # previous average length differ from the local leg's by under DRIFT's share)
+    local_copy = tmp_path / "local-copy"
+    shutil.copytree(copy, local_copy, ignore=shutil.ignore_patterns("milvus*.json"))
+    for query in ("CAR-T 细胞治疗 安全性", "tumour-infiltrating lymphocytes"):
+        ours, theirs = (json.loads(run("search", query, "--mode", "dense", "--index", i, "--json").stdout)
+                        for i in (copy, local_copy))
+        assert [h["id"] for h in ours["results"]] == [h["id"] for h in theirs["results"]] and ours["results"]
     assert run("index", "check", "--index", copy).stdout.startswith("ok: ")
 
     (copy / "milvus.json").write_text(json.dumps({"backend": "milvus", "uri": "http://127.0.0.1:1"}))
