@@ -30,7 +30,6 @@ there too. Recall counts a returned vector as right when its exact cosine reache
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -41,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import git_state, load_queries, loadavg, machine_info, pct  # noqa: E402  (stdlib only)
+from bench.run import git_state, load_queries, loadavg, machine_info, pct, save_result  # noqa: E402  (stdlib only)
 
 K = 10
 TIE_EPS = 1e-5  # a hit whose exact cosine is within this of the 10th best counts as right
@@ -342,12 +341,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"milvus_scale: {e}") from None
     result["seconds"] = time.perf_counter() - started
     result["load_end"] = loadavg()
-    a.json.parent.mkdir(parents=True, exist_ok=True)
-    a.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    table = markdown(result)
-    if a.out:
-        a.out.write_text(table, encoding="utf-8")
-    print(table, end="")
+    save_result(result, a.json, markdown(result), a.out)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import dir_size, git_state, loadavg, machine_info  # noqa: E402  (stdlib only)
+from bench.run import dir_size, git_state, loadavg, machine_info, save_result  # noqa: E402  (stdlib only)
 
 BACKENDS = ("local", "milvus")
 CLI_BOOT = "from search.cli import main; main()"
@@ -369,12 +369,7 @@ def main(argv: list[str] | None = None) -> None:
     result.update(summarise(runs))
     result["seconds"] = time.perf_counter() - started
     result["load_end"] = loadavg()
-    a.json.parent.mkdir(parents=True, exist_ok=True)
-    a.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    table = markdown(result)
-    if a.out:
-        a.out.write_text(table, encoding="utf-8")
-    print(table, end="")
+    save_result(result, a.json, markdown(result), a.out)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,16 @@ def loadavg() -> list[float]:
         return []
 
 
+def save_result(result: dict, json_path: Path, table: str, out: Path | None) -> None:
+    """A standalone benchmark's ending: its result as JSON (for scripts and the report), its table
+    for people on stdout and, with `out`, in that file."""
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    if out:
+        out.write_text(table, encoding="utf-8")
+    print(table, end="")
+
+
 # --------------------------------------------------------------------------------------------------
 # child processes
 
