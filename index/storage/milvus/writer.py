@@ -397,7 +397,8 @@ class PoolWriter:
         local = self.local
         vocab = json.loads((local.path / FOLDER / "vocab.index.json").read_text(encoding="utf-8"))
         indptr = np.asarray(local.terms.indptr)
-        df = {t: int(indptr[c + 1] - indptr[c]) for t, c in vocab.items() if t and c < len(indptr) - 1}
+        # every term with a column ("" too where a record's tokens hold it; bm25s's own "" entry has none)
+        df = {t: int(indptr[c + 1] - indptr[c]) for t, c in vocab.items() if c < len(indptr) - 1}
         alive = self._alive_vocab(base, column) if base else {}
         rows, retired, columns = [], [], {}
         for term, (key, col, old_df) in alive.items():
