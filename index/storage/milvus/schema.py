@@ -60,8 +60,8 @@ INDEX_TYPE = {"flat": "FLAT", "hnsw": "HNSW"}  # the local field's kind -> Milvu
 # Scalar fields that get an INVERTED index. milvus-lite 3.2.2 refuses one on ARRAY fields (a
 # server takes it); the writer reports each index Milvus refused and goes on without it.
 EPOCH_FIELDS = ("gen_from", "gen_to")
-INDEXED_VERSION_FIELDS = ("serial", "id", "pmid", "doi", "year", "has_zh", "has_en", "has_abstract", "therapy",
-                          "cancer", *EPOCH_FIELDS)
+INDEXED_VERSION_FIELDS = ("serial", "id", "pmid", "doi", "year", "has_zh", "has_en", "has_abstract", "journal_lc",
+                          "pub_types_lc", "authors_lc", "therapy", "cancer", *EPOCH_FIELDS)
 INDEXED_VOCAB_FIELDS = ("term", "column", *EPOCH_FIELDS)
 INDEXED_VECTOR_FIELDS = ("serial", *EPOCH_FIELDS)
 

@@ -64,6 +64,9 @@ def test_the_mirror_holds_every_record_vector_and_term_and_a_second_run_writes_n
     for kind in (DOCS, SENTENCES, PASSAGES):
         assert count(pool.vectors(kind), alive) == count(pool.vectors(kind)) == local.field(kind).size
     assert count(pool.vocab, alive) == len(local.terms.indptr) - 1  # one row per BM25 column
+    # every filter has a scalar index (milvus-lite refuses those on the ARRAY tags; a server takes them)
+    filters = {"year", "has_zh", "has_en", "has_abstract", "journal_lc", "pub_types_lc", "authors_lc", "pmid", "doi"}
+    assert filters | {"gen_from", "gen_to"} <= set(client.list_indexes(pool.versions))
 
 
 @pytest.mark.parametrize("name", [
