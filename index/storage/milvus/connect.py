@@ -50,6 +50,8 @@ def connect(uri: str | Path, token: str | None = None, timeout: float = CONNECT_
     except ImportError:
         raise MilvusUnavailable(uri, "pymilvus is not installed (pip install 'oncosearch[cluster]')",
                                 transient=False) from None
+    # milvus-lite says at exit, at INFO, that its server stopped: not news to a cron mail
+    logging.getLogger("milvus_lite").setLevel(max(logging.getLogger("milvus_lite").level, logging.WARNING))
     if not is_server(uri) and not Path(uri).parent.is_dir():
         raise MilvusUnavailable(uri, f"folder {Path(uri).parent} does not exist", transient=False)
     token = token if token is not None else os.environ.get(ENV_TOKEN, "")
@@ -64,8 +66,10 @@ def talking(uri: str, doing: str) -> Iterator[None]:
     from pymilvus.exceptions import MilvusException
 
     # pymilvus logs every failed call as an ERROR with a traceback; milvus-lite logs one when its file
-    # is held by another process
-    logs = [logging.getLogger(name) for name in ("pymilvus", "milvus_lite")]
+    # is held by another process, and its in-process gRPC server ("grpc._server") one for every
+    # AllocTimestamp that pymilvus asks of it (deletes by filter, partial upserts), which it does not
+    # implement and pymilvus does without
+    logs = [logging.getLogger(name) for name in ("pymilvus", "milvus_lite", "grpc._server")]
     levels = [log.level for log in logs]
     for log in logs:
         log.setLevel(logging.CRITICAL)
