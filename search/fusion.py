@@ -5,7 +5,9 @@ reciprocal-rank fusion, a leg that separates its top answer clearly keeps that m
 near-perfect leg is not dragged down by another's noise. The dense (USE) and lexical (BM25) legs
 are combined first, with a per-query shift toward the leg whose top answer stands further ahead
 and a lexical weight scaled by how much of the query the term index knows; the English (MiniLM)
-leg is then mixed in with a share that depends on the query's language. Every weight was chosen
+leg is then mixed in with a share that depends on the query's language. Last, for the queries
+`consensus` names, a record that two of the three legs rank first is ranked first (`agree`). Every
+weight was chosen
 on the dev sets by bench/tune.py; bench/tune_split.py checks settings on held-back halves of them
 (BENCHMARKS.md, "Tuning on halves"), which is why `fuse` is two public steps a grid can reuse.
 """
@@ -32,6 +34,9 @@ class FusionWeights:
     short_dense_weight: `dense_weight` for a short query (`search.query.is_short`: a name or a
       keyword pair such as "TCR-T" or "CAR-T 神经毒性"), which USE reads poorly and BM25 well
       (bench/concepts); None: the same as for any query. The confidence shift still applies.
+    consensus: which queries `agree` acts on: "off", "zh" (Chinese queries that are not short) or
+      "all" (every query that is not short). A short query is BM25-led by `short_dense_weight`
+      instead; bench/consensus.py measures every scope.
     """
 
     dense_weight: float
@@ -42,6 +47,7 @@ class FusionWeights:
     lead_weight: float = 0.0
     trust: bool = False
     short_dense_weight: float | None = None
+    consensus: str = "off"
 
     def dense_for(self, short: bool) -> float:
         """The USE share of step 1 for a query of this shape."""
@@ -52,16 +58,24 @@ class FusionWeights:
         is, a Chinese query only through the keywords derived from it (its own weight)."""
         return self.english_weight_zh if lang == "zh" else self.english_weight
 
+    def agrees_for(self, lang: str, short: bool) -> bool:
+        """Whether `agree` acts on a query of this language and shape."""
+        return not short and (self.consensus == "all" or (self.consensus == "zh" and lang == "zh"))
+
     def takes_part(self, leg: str, lang: str) -> bool:
         """Whether `leg` has any say in hybrid fusion for a query in `lang` (if not, it is not run)."""
         return leg != "english" or self.english_for(lang) > 0
 
 
 # indexes with the English leg (default); the short-query share was chosen on the tune halves of the
-# dev sets by bench/levers.py (0.5 → 0.0; every larger shift ties, the smaller is kept)
+# dev sets by bench/levers.py (0.5 → 0.0; every larger shift ties, the smaller is kept); the
+# consensus scope on the same halves by bench/consensus.py
 THREE_LEGS = FusionWeights(dense_weight=0.5, confidence=0.5, coverage_power=4.0, english_weight=0.7,
-                           english_weight_zh=0.4, lead_weight=0.3, short_dense_weight=0.0)
+                           english_weight_zh=0.4, lead_weight=0.3, short_dense_weight=0.0, consensus="zh")
 TWO_LEGS = FusionWeights(dense_weight=0.6, confidence=1.0, coverage_power=2.0)  # indexes built --no-english
+
+
+COSINE_LEGS = ("dense", "english")  # legs whose raw scores are cosines (comparable gaps)
 
 
 def fuse(scores: Mapping[str, Mapping[int, float]], weights: FusionWeights, lang: str = "en",
@@ -78,8 +92,9 @@ def fuse(scores: Mapping[str, Mapping[int, float]], weights: FusionWeights, lang
     matched = normalise(lexical) if lexical and max(lexical.values()) > 0 else None
     two = fuse_two(normalise(scores.get("dense", {})), matched, weights, lexical_coverage, short)
     english = scores.get("english")
-    return add_english(two, normalise(english) if english else None, weights, lang,
-                       (margin(scores.get("dense", {})), margin(english or {})))
+    fused = add_english(two, normalise(english) if english else None, weights, lang,
+                        (margin(scores.get("dense", {})), margin(english or {})))
+    return agree(fused, scores) if weights.agrees_for(lang, short) else fused
 
 
 def fuse_two(dense: Mapping[int, float], lexical: Mapping[int, float] | None, weights: FusionWeights,
@@ -116,6 +131,34 @@ def add_english(two: Mapping[int, float], english: Mapping[int, float] | None, w
     # USE + BM25 score whole instead of scoring 0 on that leg: a missing reading is not a bad one
     return {rid: (1 - share) * two.get(rid, 0.0) + share * english[rid] if rid in english else two[rid]
             for rid in two.keys() | english.keys()}
+
+
+def agree(fused: Mapping[int, float], scores: Mapping[str, Mapping[int, float]]) -> dict[int, float]:
+    """Step 3 of `fuse`: the record that two legs rank first (each on its own raw scores, ties to the
+    lower rowid as the engine sorts) is ranked first, just above the fused top score, unless the
+    dissenting cosine leg is the more decisive one: its raw top-two gap larger than that of every
+    agreeing cosine leg (USE and MiniLM scores are both cosines, so their gaps compare).
+
+    Why: for a Chinese question each leg reads a different rendering of it (USE the Chinese itself,
+    BM25 its tokens and glosses, MiniLM the English keywords derived from it). When two of those
+    readings agree on the answer and the third does not, a weighted sum still lets the dissenting
+    leg's scores decide (PubMedQA-zh: BM25 and MiniLM both first, USE missing it, fused third). A
+    Chinese sentence whose translation USE finds far ahead (a wide gap) is not outvoted by flat
+    keyword readings that happen to agree. A leg with no positive score (no lexical match) has no
+    first place.
+    """
+    firsts = {leg: min(s, key=lambda rid: (-s[rid], rid)) for leg, s in scores.items() if s and max(s.values()) > 0}
+    votes = list(firsts.values())
+    winner = next((rid for rid in dict.fromkeys(votes) if votes.count(rid) >= 2), None)
+    if winner is None or winner not in fused or winner == min(fused, key=lambda rid: (-fused[rid], rid)):
+        return dict(fused)
+    gaps = {leg: margin(scores[leg]) for leg in COSINE_LEGS if leg in firsts}
+    backing = max((gap for leg, gap in gaps.items() if firsts[leg] == winner), default=0.0)
+    if any(gap > backing for leg, gap in gaps.items() if firsts[leg] != winner):
+        return dict(fused)
+    out = dict(fused)
+    out[winner] = max(fused.values()) + 1e-6
+    return out
 
 
 def normalise(scores: Mapping[int, float]) -> dict[int, float]:

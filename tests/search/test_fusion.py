@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from search.fusion import THREE_LEGS, TWO_LEGS, FusionWeights, add_english, fuse, fuse_two, margin, normalise
+from search.fusion import THREE_LEGS, TWO_LEGS, FusionWeights, add_english, agree, fuse, fuse_two, margin, normalise
 
 
 def weights(dense: float, confidence: float = 0.0, english: float = 0.0) -> FusionWeights:
@@ -89,9 +89,10 @@ def test_low_coverage_lexical_leg_does_not_overrule_confident_legs():
     # nor without the English leg (Chinese-only records, as for an English query in WMT18 en->zh)
     assert _top(fuse({"dense": dense, "lexical": lexical}, THREE_LEGS, "en", lexical_coverage=0.2)) == 1
     assert _top(fuse({"dense": dense, "lexical": lexical}, TWO_LEGS, "en", lexical_coverage=0.2)) == 1
-    # the same BM25 reading, with the whole query known, does get its say (the case is not one-sided)
+    # the same BM25 reading, with the whole query known, does get its say in the weighted sum (the case
+    # is not one-sided; step 3's consensus, where USE and MiniLM agreeing outvote it, is tested below)
     assert _top(fuse({"dense": {1: 0.52, 2: 0.50, 3: 0.40, 4: 0.35}, "lexical": lexical, "english": english},
-                     THREE_LEGS, "zh", lexical_coverage=1.0)) == 2
+                     replace(THREE_LEGS, consensus="off"), "zh", lexical_coverage=1.0)) == 2
 
 
 def test_flat_english_keywords_do_not_overrule_a_confident_use_on_a_chinese_query():
@@ -139,12 +140,64 @@ def test_trust_gives_the_english_leg_its_say_by_its_raw_margin():
     assert _top(fuse(sure, replace(loose, trust=True), "en")) == 1
 
 
-def test_fuse_is_its_two_steps():
+def test_fuse_is_its_three_steps():
     legs = {"dense": {1: 0.7, 2: 0.6, 3: 0.1}, "lexical": {1: 0.0, 2: 4.0, 3: 1.0}, "english": {1: 0.9, 3: 0.2}}
     w = replace(THREE_LEGS, trust=True)
     two = fuse_two(normalise(legs["dense"]), normalise(legs["lexical"]), w, 0.5)
     stepwise = add_english(two, normalise(legs["english"]), w, "zh", (margin(legs["dense"]), margin(legs["english"])))
-    assert stepwise == fuse(legs, w, "zh", 0.5)
+    assert stepwise == fuse(legs, replace(w, consensus="off"), "zh", 0.5)
+    assert agree(stepwise, legs) == fuse(legs, w, "zh", 0.5)
+
+
+# a Chinese question (PubMedQA-zh q19459018's shape): BM25 and MiniLM both rank record 1 first; USE
+# misses it, with a question's small raw gap (0.03) against MiniLM's 0.06; BM25 knew 40% of the query
+DISSENT = {"dense": {1: 0.30, 2: 0.46, 3: 0.43, 4: 0.40},
+           "lexical": {1: 9.0, 2: 2.0, 3: 8.6, 4: 0.0},
+           "english": {1: 0.58, 2: 0.40, 3: 0.52, 4: 0.49}}
+OFF = replace(THREE_LEGS, consensus="off")
+
+
+def _order(scores: dict[int, float]) -> list[int]:
+    return sorted(scores, key=lambda r: (-scores[r], r))
+
+
+def test_two_legs_that_agree_on_the_answer_outvote_a_dissenter_no_more_decisive():
+    off = fuse(DISSENT, OFF, "zh", 0.4)
+    assert _top(off) != 1  # the case: the weighted sum lets the dissenting leg decide
+    fused = fuse(DISSENT, THREE_LEGS, "zh", 0.4)
+    assert _top(fused) == 1
+    assert [r for r in _order(fused) if r != 1] == [r for r in _order(off) if r != 1]  # the rest keep their order
+    assert fused[1] - max(v for r, v in fused.items() if r != 1) < 1e-5  # placed just above, not far above
+
+
+def test_a_decisive_dissenter_is_not_outvoted():
+    # USE finds a translation-like match far ahead (raw gap 0.30 > MiniLM's 0.06): it keeps its say,
+    # as in test_flat_english_keywords_do_not_overrule_a_confident_use_on_a_chinese_query
+    sure = {**DISSENT, "dense": {1: 0.30, 2: 0.76, 3: 0.46, 4: 0.40}}
+    assert fuse(sure, THREE_LEGS, "zh", 0.4) == fuse(sure, OFF, "zh", 0.4)
+    # and a dissenting MiniLM is weighed the same way against an agreeing USE
+    minilm_sure = {"dense": {1: 0.60, 2: 0.55, 3: 0.40}, "lexical": {1: 5.0, 2: 4.0, 3: 0.0},
+                   "english": {1: 0.30, 2: 0.75, 3: 0.35}}
+    assert fuse(minilm_sure, THREE_LEGS, "zh", 1.0) == fuse(minilm_sure, OFF, "zh", 1.0)
+
+
+def test_consensus_keeps_to_its_scope():
+    assert THREE_LEGS.consensus == "zh" and TWO_LEGS.consensus == "off"
+    for lang, short in (("en", False), ("zh", True)):  # an English query; a short Chinese one (BM25-led)
+        assert fuse(DISSENT, THREE_LEGS, lang, 0.4, short) == fuse(DISSENT, OFF, lang, 0.4, short)
+    assert _top(fuse(DISSENT, replace(THREE_LEGS, consensus="all"), "en", 0.4)) == 1
+
+
+def test_no_majority_or_no_lexical_match_changes_nothing():
+    split = {**DISSENT, "english": {1: 0.40, 2: 0.45, 3: 0.52, 4: 0.49}}  # three legs, three different firsts
+    assert fuse(split, THREE_LEGS, "zh", 0.4) == fuse(split, replace(THREE_LEGS, consensus="off"), "zh", 0.4)
+    # BM25 matched nothing: its all-zero scores name no first place, so record 1 has MiniLM's vote only
+    blank = {**DISSENT, "lexical": {1: 0.0, 2: 0.0, 3: 0.0, 4: 0.0}}
+    assert _top(fuse(blank, THREE_LEGS, "zh", 0.4)) == _top(fuse(blank, replace(THREE_LEGS, consensus="off"), "zh", 0.4))
+    # the winner is already first: scores are returned untouched
+    agreed = {"dense": {1: 0.9, 2: 0.1}, "lexical": {1: 5.0, 2: 1.0}, "english": {1: 0.3, 2: 0.6}}
+    fused = fuse(agreed, replace(THREE_LEGS, consensus="off"), "zh", 1.0)
+    assert agree(fused, agreed) == fused
 
 
 def test_a_short_query_leans_on_bm25():
