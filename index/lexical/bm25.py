@@ -49,8 +49,13 @@ def tf_part(tf: int, dl: int, avgdl: float) -> float:
 
 def write_lexical(generation: Path, records: list[Record]) -> list[str]:
     """Build and save the BM25 index for `records` (rowid order); return the files written."""
+    import logging
+
     import bm25s
 
+    # bm25s sets its own logger to DEBUG when first imported, undoing the CLI's quieting of it: its
+    # "Building index from tokens" line would reach a cron job's mail on every build and update
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     corpus_tokens = [record_tokens(r) for r in records]
     retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
     retriever.index(corpus_tokens, show_progress=False)

@@ -68,6 +68,7 @@ def test_quiet_and_log_file(tmp_path, corpus, fresh_index):
     proc = cli("index", "build", corpus.files["A1"], "--index", fresh_index, "--json", "--log-file", log)
     assert json.loads(proc.stdout)["index_records"] == 12 and proc.stderr == ""
     assert log.read_text().count("chunks embedded") == 2
+    assert " DEBUG " not in log.read_text()  # no library's debug chatter (bm25s re-enables its own on import)
     (fresh_index / "CURRENT").write_text("g999999-missing\n")
     proc = cli("index", "update", corpus.files["A1"], "--index", fresh_index, "--quiet", "--log-file", log)
     assert proc.returncode == 1 and proc.stderr.startswith("oncosearch: error: ")
