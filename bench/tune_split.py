@@ -14,6 +14,11 @@ and for Chinese queries apart and a switch for the leg-trust rule (`search.fusio
 legs run once (`Searcher.evidence`, as bench/tune.py); each grid point only recombines them with
 `fuse`. Held-out splits of the benchmarks are never read here: both halves are dev data.
 
+Every grid point carries the shipped query-shape levers (`LEVERS`: short queries toward BM25,
+bench/levers.py; the consensus step, bench/consensus.py), so "before" is the fusion as shipped.
+The chosen setting replaces it only through `GATE`, which the output states with the halves
+where it fails.
+
 Output: a table on stdout and bench/out/results-tune-split.json (with the commit it ran at).
 """
 
@@ -43,12 +48,16 @@ from run import git_state  # noqa: E402
 from corpus.readers import read_file  # noqa: E402
 from search.engine import Searcher  # noqa: E402
 from search.evaluate import eval_index, load_beir, metrics  # noqa: E402
-from search.fusion import THREE_LEGS, FusionWeights, add_english, fuse_two, margin, normalise  # noqa: E402
+from search.fusion import THREE_LEGS, FusionWeights, add_english, consensus_winner, fuse_two, margin, normalise  # noqa: E402
+from search.query import is_short  # noqa: E402
 
 HEADLINE = {"pubmedqa": "mrr@10", "pubmedqa+onco": "mrr@10", "pubmedqa-zh": "mrr@10", "liveqa": "ndcg@10",
             "wmt18 zh->en": "recall@1", "wmt18 en->zh": "recall@1", "concepts": "ndcg@10"}
 CONCEPTS = ROOT / "bench" / "out" / "concepts"  # written by bench/concepts/write_beir.py (scratch)
 TRUSTS = (False, True)  # search.fusion.FusionWeights.trust: off (today) / on
+LEVERS = THREE_LEGS  # its query-shape levers (short queries toward BM25, consensus) apply at every grid point
+GATE = ("the chosen setting ships only if, on every set's held-back half, it is at least as good as the "
+        "shipped one and not below the best single leg")
 CRITERION = ("the highest worst-case, over the sets' tune halves, of hybrid ÷ the best single leg on "
              "that half (any lead share); ties (within 0.001) to the higher mean ratio, then to fewer "
              "free parameters (trust off, confidence 0)")
@@ -175,22 +184,36 @@ BASE = [b for b in itertools.product(tune.DENSE_WEIGHTS, tune.CONFIDENCES, tune.
 
 
 def weights_of(base: tuple, english: float) -> FusionWeights:
+    """A grid point, with the shipped query-shape levers (`LEVERS`) on, as in every search."""
     dw, cf, cp, lw, trust = base
     return FusionWeights(dense_weight=dw, confidence=cf, coverage_power=cp, english_weight=english,
-                         english_weight_zh=english, lead_weight=lw, trust=trust)
+                         english_weight_zh=english, lead_weight=lw, trust=trust,
+                         short_dense_weight=LEVERS.short_dense_weight, consensus=LEVERS.consensus)
 
 
-def grid(readings: dict[str, Reading], qrels: dict, metric: str) -> Grid:
+def first_place(scores: dict[int, float], winner: int | None) -> dict[int, float]:
+    """`search.fusion.agree` with its winner known: `winner` ranked just above the top score."""
+    if winner is None or winner not in scores:
+        return scores
+    out = dict(scores)
+    out[winner] = max(scores.values()) + 1e-6
+    return out
+
+
+def grid(readings: dict[str, Reading], qrels: dict, metric: str, queries: dict[str, str]) -> Grid:
     """Every grid point's per-query value (the English share applies to each query's own language).
 
     The same arithmetic as `fuse`, step by step: each leg normalised once per query, the USE + BM25
-    step once per (dense, confidence, coverage) point, then only the English step varies."""
+    step once per (dense, confidence, coverage) point, then only the English step varies; last, the
+    consensus step (`LEVERS.consensus`), whose winner depends on the lead share only."""
     qids = sorted(readings)
     values = np.zeros((len(BASE), len(tune.ENGLISH_WEIGHTS), len(qids)))
     singles = {name: np.zeros(len(qids)) for name in ("dense", "lexical", *(f"english lead={lw}"
                                                                            for lw in tune.LEAD_WEIGHTS))}
     for j, qid in enumerate(qids):
         r, rels = readings[qid], qrels[qid]
+        short = is_short(queries[qid], r.lang)
+        agrees = LEVERS.agrees_for(r.lang, short)
         singles["dense"][j] = value(r, r.dense, rels, metric)
         singles["lexical"][j] = value(r, {x: r.lexical[x] for x in r.lexical_proposed}, rels, metric)
         english = {}
@@ -199,6 +222,9 @@ def grid(readings: dict[str, Reading], qrels: dict, metric: str) -> Grid:
             singles[f"english lead={lw}"][j] = value(r, raw, rels, metric)
             english[lw] = normalise(raw) if raw else None
         raw_margins = {lw: (margin(r.dense), margin(r.english(lw))) for lw in tune.LEAD_WEIGHTS}
+        winners = {lw: consensus_winner({"dense": r.dense, "lexical": r.lexical, "english": r.english(lw)})
+                   if agrees else None for lw in tune.LEAD_WEIGHTS}
+        winner_two = consensus_winner({"dense": r.dense, "lexical": r.lexical}) if agrees else None  # English off
         keep = contenders(r)
         english = {lw: {x: s for x, s in e.items() if x in keep} if e else None for lw, e in english.items()}
         dense = {x: s for x, s in normalise(r.dense).items() if x in keep}
@@ -207,14 +233,15 @@ def grid(readings: dict[str, Reading], qrels: dict, metric: str) -> Grid:
         two = {}
         for b, base in enumerate(BASE):
             if base[:3] not in two:
-                two[base[:3]] = fuse_two(dense, lexical, weights_of(base, 0.0), r.coverage)
+                two[base[:3]] = fuse_two(dense, lexical, weights_of(base, 0.0), r.coverage, short)
             for e, ew in enumerate(tune.ENGLISH_WEIGHTS):
                 w = weights_of(base, ew)
                 if ew == 0 and (base[3] != tune.LEAD_WEIGHTS[0] or base[4]):  # English off: lead, trust idle
                     values[b, e, j] = values[BASE.index((*base[:3], tune.LEAD_WEIGHTS[0], False)), e, j]
                     continue
-                values[b, e, j] = value(r, add_english(two[base[:3]], english[w.lead_weight], w, r.lang,
-                                                       raw_margins[w.lead_weight]), rels, metric)
+                fused = add_english(two[base[:3]], english[w.lead_weight], w, r.lang, raw_margins[w.lead_weight])
+                values[b, e, j] = value(r, first_place(fused, winners[w.lead_weight] if ew else winner_two),
+                                        rels, metric)
     return Grid(qids, np.array([readings[q].lang for q in qids]), np.array([half(q) for q in qids]), BASE,
                 values, singles)
 
@@ -306,6 +333,14 @@ def report(grids: dict[str, Grid], before: FusionWeights, after: FusionWeights, 
     return out
 
 
+def gate(rep: dict) -> tuple[bool, list[str]]:
+    """Whether the chosen setting replaces the shipped one (`GATE`), and the held halves where it fails."""
+    fails = [f"{name} held ({r['after']:.3f} vs {r['before']:.3f}, best single {r['best single']['value']:.3f})"
+             for name, parts in rep.items() for r in [parts["held"]]
+             if r["after"] < r["before"] or r["after"] < r["best single"]["value"]]
+    return not fails, fails
+
+
 def table(rep: dict) -> str:
     lines = ["| set (metric) | half | n | hybrid before | hybrid after | dense | lexical | english (before lead) "
              "| english (after lead) | best single | ratio before | ratio after |", "|" + "---|" * 12]
@@ -340,7 +375,7 @@ def main(argv: list[str] | None = None) -> None:
         t = time.perf_counter()
         readings = read_set(records, queries, qrels, index_name, args.evidence_cache)
         t1 = time.perf_counter()
-        grids[name] = grid(readings, qrels, HEADLINE[name])
+        grids[name] = grid(readings, qrels, HEADLINE[name], queries)
         measured[name] = signals(readings)
         timing[name] = {"legs_s": round(t1 - t, 1), "grid_s": round(time.perf_counter() - t1, 1)}
         print(f"{name}: {len(readings)} queries, legs {t1 - t:.0f} s, grid {time.perf_counter() - t1:.0f} s",
@@ -348,18 +383,21 @@ def main(argv: list[str] | None = None) -> None:
     after = choose(grids)
     twins = "pubmedqa-zh" in grids and "pubmedqa" in grids
     rep = report(grids, THREE_LEGS, after, twins)
+    ship, why = gate(rep)
     # the leg-trust rule measured on its own: the best setting with it on against the best with it off
     trusted = choose(grids, trust=(True,))
     untrusted = choose(grids, trust=(False,))
     trust = {"on": asdict(trusted), "off": asdict(untrusted), "sets": report(grids, untrusted, trusted, twins)}
     result = {"git": git_state(ROOT), "criterion": CRITERION, "split": "sha1(query id without -en/-zh)[0] even: tune",
-              "before": asdict(THREE_LEGS), "after": asdict(after), "sets": rep, "trust (before: off, after: on)": trust,
+              "before": asdict(THREE_LEGS), "after": asdict(after), "gate": GATE, "ship after": ship, "gate fails": why,
+              "sets": rep, "trust (before: off, after: on)": trust,
               "signals (medians)": measured,
               "seconds": timing, "total_s": round(time.perf_counter() - t0, 1)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     print(table(rep))
     print(f"\nbefore: {THREE_LEGS}\nafter:  {after}")
+    print(f"gate ({GATE}): {'ship after' if ship else 'keep before'}" + ("" if ship else f"; fails on {', '.join(why)}"))
     print(f"\nleg trust: best with it off ({untrusted}) vs on ({trusted}):")
     print(table(trust["sets"]))
     print("\nper-query signals, medians (tune / held): USE raw margin, MiniLM raw margin, BM25 coverage")

@@ -147,18 +147,27 @@ def agree(fused: Mapping[int, float], scores: Mapping[str, Mapping[int, float]])
     keyword readings that happen to agree. A leg with no positive score (no lexical match) has no
     first place.
     """
-    firsts = {leg: min(s, key=lambda rid: (-s[rid], rid)) for leg, s in scores.items() if s and max(s.values()) > 0}
-    votes = list(firsts.values())
-    winner = next((rid for rid in dict.fromkeys(votes) if votes.count(rid) >= 2), None)
+    winner = consensus_winner(scores)
     if winner is None or winner not in fused or winner == min(fused, key=lambda rid: (-fused[rid], rid)):
-        return dict(fused)
-    gaps = {leg: margin(scores[leg]) for leg in COSINE_LEGS if leg in firsts}
-    backing = max((gap for leg, gap in gaps.items() if firsts[leg] == winner), default=0.0)
-    if any(gap > backing for leg, gap in gaps.items() if firsts[leg] != winner):
         return dict(fused)
     out = dict(fused)
     out[winner] = max(fused.values()) + 1e-6
     return out
+
+
+def consensus_winner(scores: Mapping[str, Mapping[int, float]]) -> int | None:
+    """The record `agree` ranks first: first on at least two legs, and no dissenting cosine leg with a
+    wider raw top-two gap than every agreeing one; None when there is no such record."""
+    firsts = {leg: min(s, key=lambda rid: (-s[rid], rid)) for leg, s in scores.items() if s and max(s.values()) > 0}
+    votes = list(firsts.values())
+    winner = next((rid for rid in dict.fromkeys(votes) if votes.count(rid) >= 2), None)
+    if winner is None:
+        return None
+    gaps = {leg: margin(scores[leg]) for leg in COSINE_LEGS if leg in firsts}
+    backing = max((gap for leg, gap in gaps.items() if firsts[leg] == winner), default=0.0)
+    if any(gap > backing for leg, gap in gaps.items() if firsts[leg] != winner):
+        return None
+    return winner
 
 
 def normalise(scores: Mapping[int, float]) -> dict[int, float]:
