@@ -13,6 +13,7 @@ read the same `Query`).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -25,6 +26,7 @@ from search.syntax import parse as parse_syntax
 EXPANSION_WEIGHT = 0.5  # glossary terms of the concepts the query names
 GLOSS_WEIGHT = 0.3  # CC-CEDICT senses of a Chinese query's everyday words (noisier)
 ZH_ENGLISH = True  # a Chinese query feeds the English leg its glossary + CC-CEDICT keywords; bench/tune.py
+LATIN_WORDS = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.'+/-]*[A-Za-z0-9])?")  # "Lloyd-Davies", "1.5T", "CA19-9"
 SHORT_RULE = "Chinese query: ≤ 12 Han characters; otherwise: ≤ 3 words that are not English stopwords"
 
 
@@ -129,12 +131,19 @@ class Query:
 
     @cached_property
     def english(self) -> str | None:
-        """What the English leg reads: an English query itself; for a Chinese one the English terms
-        derived from it (glossary expansions and CC-CEDICT glosses) as keywords, or None (the leg
-        takes no part) when there are none or `zh_english` is off."""
+        """What the English leg reads: an English query itself; for a Chinese one its own Latin-script
+        words and the English terms derived from it (glossary expansions and CC-CEDICT glosses) as
+        keywords, or None (the leg takes no part) when there are none or `zh_english` is off."""
         if self.lang != "zh":
             return self.text
         if not self.zh_english:
             return None
-        words = [w for w in dict.fromkeys(self.expansions + self.glosses) if detect_lang(w) == "en"]
+        words = [w for w in dict.fromkeys(self.latin + self.expansions + self.glosses) if detect_lang(w) == "en"]
         return " ".join(words) if words else None
+
+    @property
+    def latin(self) -> list[str]:
+        """The words a Chinese query writes in Latin letters or digits, in order ("Trendelenburg",
+        "STIR", "1.5T", "Ki-67"): names, abbreviations and numbers that no dictionary glosses, and
+        that English abstracts write the same way."""
+        return LATIN_WORDS.findall(unicodedata.normalize("NFKC", self.text))

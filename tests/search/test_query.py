@@ -135,3 +135,17 @@ def test_queries_without_search_terms_give_nothing_to_match(text):
 ])
 def test_short_queries_are_names_and_keyword_pairs(text, short):
     assert Query.parse(text).short is short
+
+
+def test_english_leg_reads_the_latin_words_of_a_chinese_query():
+    """Names, abbreviations and numbers a Chinese question writes in Latin letters are what English
+    abstracts write too; no dictionary glosses them, so they reach the English leg as typed."""
+    q = Query.parse("1.5T和3T MRI诊断骨转移时能否省略STIR序列", syntax=False)
+    assert q.latin == ["1.5T", "3T", "MRI", "STIR"]
+    assert q.english.split()[:4] == ["1.5T", "3T", "MRI", "STIR"]
+    assert "bone metastasis" in q.english  # the glossary's terms still follow
+    eponym = Query.parse("Lloyd-Davies截石位加Trendelenburg头低脚高位是否存在严重风险", syntax=False)
+    assert "Lloyd-Davies" in eponym.english and "Trendelenburg" in eponym.english
+    assert Query.parse("ＭＲＩ引导穿刺活检", syntax=False).latin == ["MRI"]  # full-width letters folded
+    assert Query.parse("免疫检查点抑制剂", syntax=False).latin == []
+    assert Query.parse("Ki-67 expression in breast cancer").english == "Ki-67 expression in breast cancer"
