@@ -77,7 +77,9 @@ def choose(per_set: dict) -> tuple[str, dict[str, tuple]]:
     return next(c for c in CHOICES if keys[c] == best), keys
 
 
-def report(per_set: dict) -> dict:
+def report(per_set: dict, columns=tuple(SCOPES)) -> dict:
+    """Per set and half: each column's hybrid mean and its ratio to the best single leg; the Chinese ÷
+    English twins of PubMedQA. `columns`: the keys of the per-query rows to report."""
     out = {}
     for name, rows in per_set.items():
         out[name] = {}
@@ -86,7 +88,7 @@ def report(per_set: dict) -> dict:
             leg, best = levers.best_single(rows, part)
             row = {"queries": len(n), "short": sum(r["short"] for r in n),
                    "best single": {"leg": leg, "value": round(best, 4)}}
-            for scope in SCOPES:
+            for scope in columns:
                 row[scope] = round(levers.mean(rows, part, scope), 4)
                 row[f"ratio {scope}"] = round(row[scope] / best, 4)
             out[name][part] = row
@@ -95,19 +97,20 @@ def report(per_set: dict) -> dict:
         for part in ("tune", "held"):
             ids = [q for q, r in zh.items() if r["half"] == part]
             out["pubmedqa-zh"][part]["zh/en"] = {
-                s: round(float(np.mean([zh[q][s] for q in ids]) / np.mean([en[q][s] for q in ids])), 4) for s in SCOPES}
+                s: round(float(np.mean([zh[q][s] for q in ids]) / np.mean([en[q][s] for q in ids])), 4) for s in columns}
     return out
 
 
-def table(rep: dict) -> str:
-    lines = ["| set (metric) | half | n | short | " + " | ".join(f"hybrid {s}" for s in SCOPES)
-             + " | best single | " + " | ".join(f"÷ best: {s}" for s in SCOPES) + " |", "|" + "---|" * (5 + 2 * len(SCOPES))]
+def table(rep: dict, columns=tuple(SCOPES)) -> str:
+    lines = ["| set (metric) | half | n | short | " + " | ".join(f"hybrid {s}" for s in columns)
+             + " | best single | " + " | ".join(f"÷ best: {s}" for s in columns) + " |",
+             "|" + "---|" * (5 + 2 * len(columns))]
     for name, parts in rep.items():
         for part, r in parts.items():
             lines.append(f"| {name} ({ts.HEADLINE[name]}) | {part} | {r['queries']} | {r['short']} | "
-                         + " | ".join(f"{r[s]:.3f}" for s in SCOPES)
+                         + " | ".join(f"{r[s]:.3f}" for s in columns)
                          + f" | {r['best single']['value']:.3f} ({r['best single']['leg']}) | "
-                         + " | ".join(f"{r['ratio ' + s]:.3f}" for s in SCOPES) + " |")
+                         + " | ".join(f"{r['ratio ' + s]:.3f}" for s in columns) + " |")
     for part in ("tune", "held"):
         zh = rep.get("pubmedqa-zh", {}).get(part, {}).get("zh/en")
         if zh:

@@ -55,7 +55,7 @@ HEADLINE = {"pubmedqa": "mrr@10", "pubmedqa+onco": "mrr@10", "pubmedqa-zh": "mrr
             "wmt18 zh->en": "recall@1", "wmt18 en->zh": "recall@1", "concepts": "ndcg@10"}
 CONCEPTS = ROOT / "bench" / "out" / "concepts"  # written by bench/concepts/write_beir.py (scratch)
 TRUSTS = (False, True)  # search.fusion.FusionWeights.trust: off (today) / on
-LEVERS = THREE_LEGS  # its query-shape levers (short queries toward BM25, consensus) apply at every grid point
+LEVERS = THREE_LEGS  # its query-shape levers (short queries: BM25 and English shares; consensus) apply at every point
 GATE = ("the chosen setting ships only if, on every set's held-back half, it is at least as good as the "
         "shipped one and not below the best single leg")
 CRITERION = ("the highest worst-case, over the sets' tune halves, of hybrid ÷ the best single leg on "
@@ -188,7 +188,8 @@ def weights_of(base: tuple, english: float) -> FusionWeights:
     dw, cf, cp, lw, trust = base
     return FusionWeights(dense_weight=dw, confidence=cf, coverage_power=cp, english_weight=english,
                          english_weight_zh=english, lead_weight=lw, trust=trust,
-                         short_dense_weight=LEVERS.short_dense_weight, consensus=LEVERS.consensus)
+                         short_dense_weight=LEVERS.short_dense_weight, consensus=LEVERS.consensus,
+                         short_english_weight_zh=LEVERS.short_english_weight_zh)
 
 
 def first_place(scores: dict[int, float], winner: int | None) -> dict[int, float]:
@@ -236,11 +237,14 @@ def grid(readings: dict[str, Reading], qrels: dict, metric: str, queries: dict[s
                 two[base[:3]] = fuse_two(dense, lexical, weights_of(base, 0.0), r.coverage, short)
             for e, ew in enumerate(tune.ENGLISH_WEIGHTS):
                 w = weights_of(base, ew)
-                if ew == 0 and (base[3] != tune.LEAD_WEIGHTS[0] or base[4]):  # English off: lead, trust idle
+                if ew == 0 and w.english_for(r.lang, short) == 0 and (base[3] != tune.LEAD_WEIGHTS[0] or base[4]):
+                    # English off: lead, trust idle
                     values[b, e, j] = values[BASE.index((*base[:3], tune.LEAD_WEIGHTS[0], False)), e, j]
                     continue
-                fused = add_english(two[base[:3]], english[w.lead_weight], w, r.lang, raw_margins[w.lead_weight])
-                values[b, e, j] = value(r, first_place(fused, winners[w.lead_weight] if ew else winner_two),
+                fused = add_english(two[base[:3]], english[w.lead_weight], w, r.lang, raw_margins[w.lead_weight],
+                                    short)
+                on = w.english_for(r.lang, short) > 0
+                values[b, e, j] = value(r, first_place(fused, winners[w.lead_weight] if on else winner_two),
                                         rels, metric)
     return Grid(qids, np.array([readings[q].lang for q in qids]), np.array([half(q) for q in qids]), BASE,
                 values, singles)

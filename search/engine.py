@@ -126,7 +126,7 @@ class Searcher:
         if mode not in MODES:
             raise QueryError(f"mode {mode!r}: choose one of {', '.join(MODES)}")
         if mode == "hybrid":
-            return [name for name in self.legs if self.weights.takes_part(name, query.lang)]
+            return [name for name in self.legs if self.weights.takes_part(name, query.lang, query.short)]
         if mode not in self.legs:
             raise QueryError(f"mode {mode}: this index has no English leg (it was built without it)")
         return [mode]

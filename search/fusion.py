@@ -37,6 +37,9 @@ class FusionWeights:
     consensus: which queries `agree` acts on: "off", "zh" (Chinese queries that are not short) or
       "all" (every query that is not short). A short query is BM25-led by `short_dense_weight`
       instead; bench/consensus.py measures every scope.
+    short_english_weight_zh: the English share for a short Chinese query (a name such as
+      "TCR-T细胞治疗" or "靶向CD19治疗", which the English leg reads through the glossary's English
+      names and the Latin-script words it keeps); None: `english_weight_zh`. bench/short_zh.py.
     """
 
     dense_weight: float
@@ -48,28 +51,36 @@ class FusionWeights:
     trust: bool = False
     short_dense_weight: float | None = None
     consensus: str = "off"
+    short_english_weight_zh: float | None = None
 
     def dense_for(self, short: bool) -> float:
         """The USE share of step 1 for a query of this shape."""
         return self.short_dense_weight if short and self.short_dense_weight is not None else self.dense_weight
 
-    def english_for(self, lang: str) -> float:
+    def english_for(self, lang: str, short: bool = False) -> float:
         """The English leg's share for a query in `lang`: typed English is read by MiniLM as it
-        is, a Chinese query only through the keywords derived from it (its own weight)."""
-        return self.english_weight_zh if lang == "zh" else self.english_weight
+        is, a Chinese query only through the keywords derived from it (its own weight; a short
+        Chinese name, whose English names the glossary knows, its own again)."""
+        if lang != "zh":
+            return self.english_weight
+        if short and self.short_english_weight_zh is not None:
+            return self.short_english_weight_zh
+        return self.english_weight_zh
 
     def agrees_for(self, lang: str, short: bool) -> bool:
         """Whether `agree` acts on a query of this language and shape."""
         return not short and (self.consensus == "all" or (self.consensus == "zh" and lang == "zh"))
 
-    def takes_part(self, leg: str, lang: str) -> bool:
-        """Whether `leg` has any say in hybrid fusion for a query in `lang` (if not, it is not run)."""
-        return leg != "english" or self.english_for(lang) > 0
+    def takes_part(self, leg: str, lang: str, short: bool = False) -> bool:
+        """Whether `leg` has any say in hybrid fusion for a query of this language and shape (if not,
+        it is not run)."""
+        return leg != "english" or self.english_for(lang, short) > 0
 
 
 # indexes with the English leg (default); the short-query share was chosen on the tune halves of the
 # dev sets by bench/levers.py (0.5 → 0.0; every larger shift ties, the smaller is kept); the
-# consensus scope on the same halves by bench/consensus.py
+# consensus scope on the same halves by bench/consensus.py (bench/short_zh.py measured a share of
+# its own for short Chinese queries: not shipped)
 THREE_LEGS = FusionWeights(dense_weight=0.5, confidence=0.5, coverage_power=4.0, english_weight=0.7,
                            english_weight_zh=0.4, lead_weight=0.3, short_dense_weight=0.0, consensus="zh")
 TWO_LEGS = FusionWeights(dense_weight=0.6, confidence=1.0, coverage_power=2.0)  # indexes built --no-english
@@ -93,7 +104,7 @@ def fuse(scores: Mapping[str, Mapping[int, float]], weights: FusionWeights, lang
     two = fuse_two(normalise(scores.get("dense", {})), matched, weights, lexical_coverage, short)
     english = scores.get("english")
     fused = add_english(two, normalise(english) if english else None, weights, lang,
-                        (margin(scores.get("dense", {})), margin(english or {})))
+                        (margin(scores.get("dense", {})), margin(english or {})), short)
     return agree(fused, scores) if weights.agrees_for(lang, short) else fused
 
 
@@ -117,12 +128,13 @@ def fuse_two(dense: Mapping[int, float], lexical: Mapping[int, float] | None, we
 
 
 def add_english(two: Mapping[int, float], english: Mapping[int, float] | None, weights: FusionWeights,
-                lang: str = "en", raw_margins: tuple[float, float] = (0.0, 0.0)) -> dict[int, float]:
+                lang: str = "en", raw_margins: tuple[float, float] = (0.0, 0.0), short: bool = False
+                ) -> dict[int, float]:
     """Step 2 of `fuse`: the normalised English leg mixed into step 1's scores with its share for
     `lang`. With `trust`, the share moves per query by ``confidence × (English margin − USE margin)``
     on the raw cosines (`raw_margins`: USE's, then MiniLM's top-two gap; both are cosines, so their
     gaps compare where min-max normalised gaps cannot: a flat leg's tiny lead normalises to 1)."""
-    share = weights.english_for(lang)
+    share = weights.english_for(lang, short)
     if not english or share <= 0:
         return dict(two)
     if weights.trust and weights.confidence:

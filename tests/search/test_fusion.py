@@ -221,3 +221,15 @@ def test_a_short_query_bm25_cannot_read_still_goes_to_use():
     lexical = {1: 0.2, 2: 0.6, 3: 0.0}
     assert _top(fuse({"dense": dense, "lexical": lexical}, THREE_LEGS, "en", lexical_coverage=1.0, short=True)) == 2
     assert _top(fuse({"dense": dense, "lexical": lexical}, THREE_LEGS, "en", lexical_coverage=0.2, short=True)) == 1
+
+
+def test_a_short_chinese_query_can_have_an_english_share_of_its_own():
+    """`short_english_weight_zh` (measured by bench/short_zh.py, not shipped): None keeps the Chinese share."""
+    assert THREE_LEGS.short_english_weight_zh is None
+    assert THREE_LEGS.english_for("zh", short=True) == THREE_LEGS.english_for("zh") == THREE_LEGS.english_weight_zh
+    own = replace(THREE_LEGS, english_weight_zh=0.0, short_english_weight_zh=0.7)
+    assert own.english_for("zh", short=True) == 0.7 and own.english_for("zh") == 0.0
+    assert own.takes_part("english", "zh", short=True) and not own.takes_part("english", "zh")
+    dense, english = {1: 1.0, 2: 0.0}, {1: 0.0, 2: 1.0}
+    assert fuse({"dense": dense, "english": english}, own, "zh", short=True)[2] == pytest.approx(0.7)
+    assert fuse({"dense": dense, "english": english}, own, "zh") == {1: 1.0, 2: 0.0}
