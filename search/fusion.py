@@ -7,9 +7,9 @@ are combined first, with a per-query shift toward the leg whose top answer stand
 and a lexical weight scaled by how much of the query the term index knows; the English (MiniLM)
 leg is then mixed in with a share that depends on the query's language. Last, for the queries
 `consensus` names, a record that two of the three legs rank first is ranked first (`agree`). Every
-weight was chosen
-on the dev sets by bench/tune.py; bench/tune_split.py checks settings on held-back halves of them
-(BENCHMARKS.md, "Tuning on halves"), which is why `fuse` is two public steps a grid can reuse.
+weight was chosen on the dev sets by bench/tune.py; bench/tune_split.py checks settings on
+held-back halves of them (BENCHMARKS.md, "Tuning on halves"), which is why `fuse` is three public
+steps a grid can reuse.
 """
 
 from __future__ import annotations
