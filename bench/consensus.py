@@ -20,7 +20,6 @@ worst-case hybrid ÷ best single leg, then the highest mean ratio), ties to the 
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -34,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import levers  # noqa: E402
-import tune  # noqa: E402
 import tune_split as ts  # noqa: E402
 from run import git_state  # noqa: E402
 
@@ -77,70 +75,19 @@ def choose(per_set: dict) -> tuple[str, dict[str, tuple]]:
     return next(c for c in CHOICES if keys[c] == best), keys
 
 
-def report(per_set: dict, columns=tuple(SCOPES)) -> dict:
-    """Per set and half: each column's hybrid mean and its ratio to the best single leg; the Chinese ÷
-    English twins of PubMedQA. `columns`: the keys of the per-query rows to report."""
-    out = {}
-    for name, rows in per_set.items():
-        out[name] = {}
-        for part in ("tune", "held"):
-            n = [r for r in rows.values() if r["half"] == part]
-            leg, best = levers.best_single(rows, part)
-            row = {"queries": len(n), "short": sum(r["short"] for r in n),
-                   "best single": {"leg": leg, "value": round(best, 4)}}
-            for scope in columns:
-                row[scope] = round(levers.mean(rows, part, scope), 4)
-                row[f"ratio {scope}"] = round(row[scope] / best, 4)
-            out[name][part] = row
-    if "pubmedqa-zh" in per_set and "pubmedqa" in per_set:  # Chinese questions against their English twins
-        zh, en = per_set["pubmedqa-zh"], per_set["pubmedqa"]
-        for part in ("tune", "held"):
-            ids = [q for q, r in zh.items() if r["half"] == part]
-            out["pubmedqa-zh"][part]["zh/en"] = {
-                s: round(float(np.mean([zh[q][s] for q in ids]) / np.mean([en[q][s] for q in ids])), 4) for s in columns}
-    return out
-
-
-def table(rep: dict, columns=tuple(SCOPES)) -> str:
-    lines = ["| set (metric) | half | n | short | " + " | ".join(f"hybrid {s}" for s in columns)
-             + " | best single | " + " | ".join(f"÷ best: {s}" for s in columns) + " |",
-             "|" + "---|" * (5 + 2 * len(columns))]
-    for name, parts in rep.items():
-        for part, r in parts.items():
-            lines.append(f"| {name} ({ts.HEADLINE[name]}) | {part} | {r['queries']} | {r['short']} | "
-                         + " | ".join(f"{r[s]:.3f}" for s in columns)
-                         + f" | {r['best single']['value']:.3f} ({r['best single']['leg']}) | "
-                         + " | ".join(f"{r['ratio ' + s]:.3f}" for s in columns) + " |")
-    for part in ("tune", "held"):
-        zh = rep.get("pubmedqa-zh", {}).get(part, {}).get("zh/en")
-        if zh:
-            lines.append(f"\nPubMedQA Chinese ÷ English MRR@10, same questions, {part} half: "
-                         + ", ".join(f"{s} {v:.3f}" for s, v in zh.items()))
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("sets", nargs="*", default=[*tune.SETS, "wmt18 zh->en", "wmt18 en->zh", "concepts"])
-    ap.add_argument("--evidence-cache", type=Path, default=None,
-                    help="folder for each set's leg scores (bench/tune_split.py's; reruns take seconds)")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "results-consensus.json")
-    args = ap.parse_args(argv)
+    args = levers.arguments(__doc__, "results-consensus.json", argv)
     t0 = time.perf_counter()
-    per_set = {}
-    for name, records, queries, qrels, index_name in ts.dev_sets(args.sets):
-        readings = ts.read_set(records, queries, qrels, index_name, args.evidence_cache)
-        per_set[name] = measure(readings, queries, qrels, ts.HEADLINE[name])
-        print(f"{name}: {len(readings)} queries, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    per_set = levers.rows_per_set(args, measure, t0)
     chosen, tried = choose(per_set)
-    rep = report(per_set)
+    rep = levers.report(per_set, tuple(SCOPES))
     result = {"git": git_state(ROOT), "split": "as bench/tune_split.py", "weights": asdict(BASE),
               "short rule": SHORT_RULE, "scopes tried (tune worst, mean ratio)": tried,
               "scope chosen (tune halves)": chosen, "shipped scope": THREE_LEGS.consensus,
               "sets": rep, "total_s": round(time.perf_counter() - t0, 1)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
-    print(table(rep))
+    print(levers.table(rep, tuple(SCOPES)))
     print(f"\nscope chosen on the tune halves among {CHOICES}: {chosen} (shipped: {THREE_LEGS.consensus}); "
           f"(worst, mean) ratio per scope: {tried}")
     print(f"written to {args.out} ({result['total_s']:.0f} s)")

@@ -100,9 +100,10 @@ def choose_shift(per_set: dict) -> tuple[float, dict[float, tuple]]:
     return max(SHIFTS, key=keys.get), {s: k[:2] for s, k in keys.items()}
 
 
-def report(per_set: dict, shift: float) -> dict:
+def report(per_set: dict, columns) -> dict:
+    """Per set and half: each column's hybrid mean and its ratio to the best single leg; the Chinese ÷
+    English twins of PubMedQA. `columns`: the keys of the per-query rows to report."""
     out = {}
-    columns = (*VARIANTS, f"shift {shift}")
     for name, rows in per_set.items():
         out[name] = {}
         for part in ("tune", "held"):
@@ -123,16 +124,16 @@ def report(per_set: dict, shift: float) -> dict:
     return out
 
 
-def table(rep: dict, shift: float) -> str:
-    cols = (*VARIANTS, f"shift {shift}")
-    lines = ["| set (metric) | half | n | short | " + " | ".join(f"hybrid {c}" for c in cols)
-             + " | best single | " + " | ".join(f"÷ best: {c}" for c in cols) + " |", "|" + "---|" * (5 + 2 * len(cols))]
+def table(rep: dict, columns) -> str:
+    lines = ["| set (metric) | half | n | short | " + " | ".join(f"hybrid {c}" for c in columns)
+             + " | best single | " + " | ".join(f"÷ best: {c}" for c in columns) + " |",
+             "|" + "---|" * (5 + 2 * len(columns))]
     for name, parts in rep.items():
         for part, r in parts.items():
             lines.append(f"| {name} ({ts.HEADLINE[name]}) | {part} | {r['queries']} | {r['short']} | "
-                         + " | ".join(f"{r[c]:.3f}" for c in cols)
+                         + " | ".join(f"{r[c]:.3f}" for c in columns)
                          + f" | {r['best single']['value']:.3f} ({r['best single']['leg']}) | "
-                         + " | ".join(f"{r['ratio ' + c]:.3f}" for c in cols) + " |")
+                         + " | ".join(f"{r['ratio ' + c]:.3f}" for c in columns) + " |")
     for part in ("tune", "held"):
         zh = rep.get("pubmedqa-zh", {}).get(part, {}).get("zh/en")
         if zh:
@@ -141,28 +142,40 @@ def table(rep: dict, shift: float) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def arguments(doc: str, out: str, argv: list[str] | None) -> argparse.Namespace:
+    """The command line every lever script shares: the sets, the evidence cache, the result file."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("sets", nargs="*", default=[*tune.SETS, "wmt18 zh->en", "wmt18 en->zh", "concepts"])
     ap.add_argument("--evidence-cache", type=Path, default=None,
                     help="folder for each set's leg scores (bench/tune_split.py's; reruns take seconds)")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "results-levers.json")
-    args = ap.parse_args(argv)
-    t0 = time.perf_counter()
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / out)
+    return ap.parse_args(argv)
+
+
+def rows_per_set(args: argparse.Namespace, measure, t0: float) -> dict:
+    """`measure(readings, queries, qrels, metric)` for every dev set in `args.sets`, by set name."""
     per_set = {}
     for name, records, queries, qrels, index_name in ts.dev_sets(args.sets):
         readings = ts.read_set(records, queries, qrels, index_name, args.evidence_cache)
         per_set[name] = measure(readings, queries, qrels, ts.HEADLINE[name])
         print(f"{name}: {len(readings)} queries, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    return per_set
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(__doc__, "results-levers.json", argv)
+    t0 = time.perf_counter()
+    per_set = rows_per_set(args, measure, t0)
     shift, tried = choose_shift(per_set)
-    rep = report(per_set, shift)
+    columns = (*VARIANTS, f"shift {shift}")
+    rep = report(per_set, columns)
     result = {"git": git_state(ROOT), "split": "as bench/tune_split.py", "weights": asdict(THREE_LEGS),
               "short rule": SHORT_RULE, "shifts tried (tune worst, mean ratio)": {str(s): k for s, k in tried.items()},
               "shift chosen (tune halves)": shift,
               "sets": rep, "total_s": round(time.perf_counter() - t0, 1)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
-    print(table(rep, shift))
+    print(table(rep, columns))
     print(f"\nshort: {SHORT_RULE}; USE share moved by {shift}, chosen on the tune halves; "
           f"(worst, mean) ratio per shift: {tried}")
     print(f"written to {args.out} ({result['total_s']:.0f} s)")

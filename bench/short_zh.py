@@ -18,7 +18,6 @@ shipped `THREE_LEGS`. Output: a table on stdout and bench/out/results-short-zh.j
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -31,9 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import consensus  # noqa: E402
 import levers  # noqa: E402
-import tune  # noqa: E402
 import tune_split as ts  # noqa: E402
 from run import git_state  # noqa: E402
 
@@ -84,21 +81,12 @@ def per_language(rows: dict, columns: list[str]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("sets", nargs="*", default=[*tune.SETS, "wmt18 zh->en", "wmt18 en->zh", "concepts"])
-    ap.add_argument("--evidence-cache", type=Path, default=None,
-                    help="folder for each set's leg scores (bench/tune_split.py's; reruns take seconds)")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "results-short-zh.json")
-    args = ap.parse_args(argv)
+    args = levers.arguments(__doc__, "results-short-zh.json", argv)
     t0 = time.perf_counter()
-    per_set = {}
-    for name, records, queries, qrels, index_name in ts.dev_sets(args.sets):
-        readings = ts.read_set(records, queries, qrels, index_name, args.evidence_cache)
-        per_set[name] = measure(readings, queries, qrels, ts.HEADLINE[name])
-        print(f"{name}: {len(readings)} queries, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    per_set = levers.rows_per_set(args, measure, t0)
     chosen, tried = choose(per_set)
     columns = [label(s) for s in SHARES]
-    rep = consensus.report(per_set, columns)
+    rep = levers.report(per_set, columns)
     languages = {name: per_language(rows, columns) for name, rows in per_set.items() if name == "concepts"}
     result = {"git": git_state(ROOT), "split": "as bench/tune_split.py",
               "weights": asdict(replace(THREE_LEGS, short_english_weight_zh=None)), "short rule": SHORT_RULE,
@@ -107,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
               "total_s": round(time.perf_counter() - t0, 1)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
-    print(consensus.table(rep, columns))
+    print(levers.table(rep, columns))
     for name, parts in languages.items():
         for part, values in parts.items():
             print(f"{name} {part}: " + ", ".join(f"{c} {v:.3f}" for c, v in values.items()))
