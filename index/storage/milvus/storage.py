@@ -5,9 +5,10 @@ rows alive at that epoch. Its records are the alive versions in serial order (ro
 as the local generation orders them.
 
 What Milvus evaluates: the filters (`allowed`, an expression over the versions), the nearest
-vectors of each field (ANN or flat search, filtered to the epoch or to the allow-list's serials),
-and BM25 (a sparse inner-product search of the query's {column: weight × idf} against each
-version's term-frequency parts). What stays here: exact cosines over the runs of a few hundred
+vectors of each field (ANN or flat search, filtered to the epoch or to the allow-list's serials; a
+long allow-list is applied to an oversampled search of the epoch instead), and BM25 (a sparse
+inner-product search of the query's {column: weight × idf} against each version's term-frequency
+parts). What stays here: exact cosines over the runs of a few hundred
 candidates (their vectors fetched by primary key and kept in a bounded cache), and the phrase check
 (as the local backend folds text).
 
@@ -41,6 +42,12 @@ from index.storage.vectors import HNSW_EF_SEARCH
 GET_BATCH = 4096  # primary keys per get
 CACHE_VECTORS = 20_000  # fetched vectors kept per field: a page of candidates' runs (40 MB of 512-d vectors)
 COUNT_FIELDS = ("doc_count", "sent_count", "passage_count")
+# An allow-list of up to this many versions goes to Milvus as the vector search's own filter
+# (`serial in [...]`, ranges where serials run on). A longer one (a broad filter over millions of
+# records: a year range, a language) would make that expression megabytes long for every search,
+# so the epoch's nearest vectors are fetched, oversampled, and filtered here (`_nearest_among`).
+PREFILTER_SERIALS = 20_000
+OVERSAMPLE = 2  # vectors asked for beyond k, per k ÷ the share of records allowed
 
 
 def generations(client) -> list[str]:
@@ -115,14 +122,36 @@ class MilvusField(VectorField):
         if self.size == 0 or (allowed is not None and len(allowed) == 0):
             return np.zeros(0, dtype=np.int64)
         limit = min(k, self.size, schema.LIMIT)
-        params = {"metric_type": "IP", "params": {"ef": max(HNSW_EF_SEARCH, limit)}}
+        if allowed is not None and len(allowed) > PREFILTER_SERIALS:
+            found = self._nearest_among(qv, limit, allowed)
+            if found is not None:
+                return found
         # the allow-list's serials are versions alive at the epoch; without one, the epoch says which
         expression = (rowids_expression(self.starts[allowed] >> schema.SERIAL_SHIFT, "serial")
                       if allowed is not None else schema.alive_at(self.epoch))
+        return self._search(qv, limit, expression)
+
+    def _search(self, qv: np.ndarray, limit: int, expression: str) -> np.ndarray:
+        """The rowids owning the `limit` vectors nearest to `qv` among those `expression` selects, nearest first."""
+        params = {"metric_type": "IP", "params": {"ef": max(HNSW_EF_SEARCH, limit)}}
         with talking(self.uri, f"searching {self.collection}"):
             found = self.client.search(self.collection, data=[np.asarray(qv, dtype=np.float32)], anns_field="vector",
                                        limit=limit, search_params=params, output_fields=["serial"], filter=expression)
         return self.rows_of(np.array([hit["entity"]["serial"] for hit in found[0]], dtype=np.int64))
+
+    def _nearest_among(self, qv: np.ndarray, limit: int, allowed: np.ndarray) -> np.ndarray | None:
+        """`nearest` for a long allow-list (a broad filter: a year range, a language): the epoch's nearest
+        vectors, oversampled by the share of records allowed, then those of allowed records, in order.
+        None when too few of them came back to be sure of the top `limit` (the caller then sends the
+        allow-list itself). The search returns the epoch's nearest vectors in order, so the first
+        `limit` allowed among them are the allowed nearest ones."""
+        share = len(allowed) / max(len(self.starts), 1)
+        ask = min(self.size, schema.LIMIT, limit + int(np.ceil(OVERSAMPLE * limit / share)))
+        rows = self._search(qv, ask, schema.alive_at(self.epoch))
+        kept = rows[np.isin(rows, allowed)]
+        if len(kept) >= limit or ask >= self.size:
+            return kept[:limit]
+        return None
 
     def counts(self, rows: np.ndarray) -> np.ndarray:
         return self._counts[rows]

@@ -162,6 +162,39 @@ def test_vector_fields_give_the_same_runs_cosines_and_neighbours(local, milvus):
         assert len(ours.nearest(qv, 10, np.array([], dtype=np.int64))) == 0
 
 
+def test_a_long_allow_list_filters_an_oversampled_search_with_the_same_neighbours(local, milvus, monkeypatch):
+    """A broad filter's allow-list is not sent as a `serial in [...]` expression but applied to the
+    epoch's nearest vectors; too narrow a list for the oversampled search falls back to sending it."""
+    from index.storage.milvus import storage as milvus_storage
+
+    monkeypatch.setattr(milvus_storage, "PREFILTER_SERIALS", 0)  # every allow-list counts as long
+    rows = np.arange(local.records)
+    for kind in (DOCS, SENTENCES, PASSAGES):
+        ours, theirs = milvus.field(kind), local.field(kind)
+        sent: list[str] = []
+        search = ours.client.search
+
+        def recording(*args, sent=sent, search=search, **kwargs):
+            sent.append(kwargs["filter"])
+            return search(*args, **kwargs)
+
+        monkeypatch.setattr(ours.client, "search", recording)
+        qv = _unit(ours.dim, 11)
+        for among in (rows[::2], rows[::5], rows[-1:]):
+            for k in (10, 25):
+                sent.clear()
+                assert Counter(ours.nearest(qv, k, among).tolist()) == Counter(theirs.nearest(qv, k, among).tolist())
+                assert len(sent) == 1 and "gen_" in sent[0] and "serial" not in sent[0]  # the epoch's, no list
+        # no oversampling: the k nearest of the epoch hold too few allowed vectors, so the list is sent after
+        monkeypatch.setattr(milvus_storage, "OVERSAMPLE", 0)
+        sent.clear()
+        among = rows[-3:]
+        assert Counter(ours.nearest(qv, 10, among).tolist()) == Counter(theirs.nearest(qv, 10, among).tolist())
+        assert len(sent) == 2 and "serial" not in sent[0] and "serial" in sent[1]
+        monkeypatch.setattr(milvus_storage, "OVERSAMPLE", 2)
+        monkeypatch.setattr(ours.client, "search", search)
+
+
 QUERIES = ["免疫细胞治疗的安全性", "免疫細胞治療 CAR-T", "嵌合抗原受体T细胞 淋巴瘤",
            "CAR-T cell therapy cytokine release syndrome", "paclitaxel resistance in cervical cancer", "PD-1"]
 
