@@ -39,7 +39,7 @@ from index.storage.milvus import schema  # noqa: E402
 from index.storage.milvus import storage as milvus_storage  # noqa: E402
 from index.storage.milvus.filters import rowids_expression  # noqa: E402
 
-SHARES = (0.5, 0.2, 0.05)
+SHARES = (0.5, 0.2, 0.1, 0.05, 0.02)
 EPOCH = 1
 
 
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     result = {"command": "python bench/milvus_filter.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "git": git_state(ROOT), "load_start": loadavg(), "records": args.records, "dim": args.dim,
               "k": args.k, "queries": args.queries, "prefilter_serials": milvus_storage.PREFILTER_SERIALS,
-              "oversample": milvus_storage.OVERSAMPLE, "rows": []}
+              "oversample_share": milvus_storage.OVERSAMPLE_SHARE, "oversample": milvus_storage.OVERSAMPLE, "rows": []}
     with tempfile.TemporaryDirectory() as tmp:
         uri = str(Path(tmp) / "filter.db")
         client = MilvusClient(uri)
@@ -101,16 +101,16 @@ def main(argv: list[str] | None = None) -> None:
         for share in SHARES:
             allowed = np.sort(rng.choice(args.records, int(args.records * share), replace=False))
             chars = len(rowids_expression(allowed, "serial"))
-            kept = milvus_storage.PREFILTER_SERIALS
+            kept = milvus_storage.PREFILTER_SERIALS, milvus_storage.OVERSAMPLE_SHARE
+            default_way = "oversampled" if len(allowed) > max(kept[0], kept[1] * args.records) else "list sent"
             try:
-                milvus_storage.PREFILTER_SERIALS = 0  # every list taken as long: the oversampled search
+                milvus_storage.PREFILTER_SERIALS, milvus_storage.OVERSAMPLE_SHARE = 0, 0.0  # every list oversampled
                 oversampled, got = timed(field, qs, args.k, allowed)
                 milvus_storage.PREFILTER_SERIALS = args.records + 1  # every list sent as the filter
                 listed, expected = timed(field, qs, args.k, allowed)
             finally:
-                milvus_storage.PREFILTER_SERIALS = kept
-            row = {"share": share, "allowed": len(allowed), "expression_chars": chars,
-                   "default_way": "oversampled" if len(allowed) > kept else "list sent",
+                milvus_storage.PREFILTER_SERIALS, milvus_storage.OVERSAMPLE_SHARE = kept
+            row = {"share": share, "allowed": len(allowed), "expression_chars": chars, "default_way": default_way,
                    "list_sent_median_ms": round(statistics.median(listed) * 1000, 1),
                    "oversampled_median_ms": round(statistics.median(oversampled) * 1000, 1),
                    "same_records": all(Counter(a) == Counter(b) for a, b in zip(got, expected, strict=True))}

@@ -42,11 +42,13 @@ from index.storage.vectors import HNSW_EF_SEARCH
 GET_BATCH = 4096  # primary keys per get
 CACHE_VECTORS = 20_000  # fetched vectors kept per field: a page of candidates' runs (40 MB of 512-d vectors)
 COUNT_FIELDS = ("doc_count", "sent_count", "passage_count")
-# An allow-list of up to this many versions goes to Milvus as the vector search's own filter
-# (`serial in [...]`, ranges where serials run on). A longer one (a broad filter over millions of
-# records: a year range, a language) would make that expression megabytes long for every search,
-# so the epoch's nearest vectors are fetched, oversampled, and filtered here (`_nearest_among`).
+# An allow-list goes to Milvus as the vector search's own filter (`serial in [...]`, ranges where
+# serials run on) unless it is long and broad: more than PREFILTER_SERIALS versions and at least
+# OVERSAMPLE_SHARE of the generation's records (a year range or a language over millions of
+# records, whose list would be megabytes per search). Then the epoch's nearest vectors are fetched,
+# oversampled, and filtered here (`_nearest_among`). bench/milvus_filter.py measures both ways.
 PREFILTER_SERIALS = 20_000
+OVERSAMPLE_SHARE = 0.1
 OVERSAMPLE = 2  # vectors asked for beyond k, per k ÷ the share of records allowed
 
 
@@ -122,7 +124,7 @@ class MilvusField(VectorField):
         if self.size == 0 or (allowed is not None and len(allowed) == 0):
             return np.zeros(0, dtype=np.int64)
         limit = min(k, self.size, schema.LIMIT)
-        if allowed is not None and len(allowed) > PREFILTER_SERIALS:
+        if allowed is not None and len(allowed) > max(PREFILTER_SERIALS, OVERSAMPLE_SHARE * len(self.starts)):
             found = self._nearest_among(qv, limit, allowed)
             if found is not None:
                 return found

@@ -163,11 +163,13 @@ def test_vector_fields_give_the_same_runs_cosines_and_neighbours(local, milvus):
 
 
 def test_a_long_allow_list_filters_an_oversampled_search_with_the_same_neighbours(local, milvus, monkeypatch):
-    """A broad filter's allow-list is not sent as a `serial in [...]` expression but applied to the
-    epoch's nearest vectors; too narrow a list for the oversampled search falls back to sending it."""
+    """A long, broad filter's allow-list is not sent as a `serial in [...]` expression but applied to
+    the epoch's nearest vectors; too narrow a list for the oversampled search falls back to sending it,
+    and by default a short or narrow one is sent (the parity tests above)."""
     from index.storage.milvus import storage as milvus_storage
 
-    monkeypatch.setattr(milvus_storage, "PREFILTER_SERIALS", 0)  # every allow-list counts as long
+    monkeypatch.setattr(milvus_storage, "PREFILTER_SERIALS", 0)  # every allow-list counts as long ...
+    monkeypatch.setattr(milvus_storage, "OVERSAMPLE_SHARE", 0.0)  # ... and broad
     rows = np.arange(local.records)
     for kind in (DOCS, SENTENCES, PASSAGES):
         ours, theirs = milvus.field(kind), local.field(kind)
