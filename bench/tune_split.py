@@ -48,7 +48,7 @@ from run import git_state  # noqa: E402
 from corpus.readers import read_file  # noqa: E402
 from search.engine import Searcher  # noqa: E402
 from search.evaluate import eval_index, load_beir, metrics  # noqa: E402
-from search.fusion import THREE_LEGS, FusionWeights, add_english, consensus_winner, fuse_two, margin, normalise  # noqa: E402
+from search.fusion import THREE_LEGS, FusionWeights, add_english, consensus_winner, fuse_two, margin, normalise, place_first  # noqa: E402
 from search.query import is_short  # noqa: E402
 
 HEADLINE = {"pubmedqa": "mrr@10", "pubmedqa+onco": "mrr@10", "pubmedqa-zh": "mrr@10", "liveqa": "ndcg@10",
@@ -192,14 +192,6 @@ def weights_of(base: tuple, english: float) -> FusionWeights:
                          short_english_weight_zh=LEVERS.short_english_weight_zh)
 
 
-def first_place(scores: dict[int, float], winner: int | None) -> dict[int, float]:
-    """`search.fusion.agree` with its winner known: `winner` ranked just above the top score."""
-    if winner is None or winner not in scores:
-        return scores
-    out = dict(scores)
-    out[winner] = max(scores.values()) + 1e-6
-    return out
-
 
 def grid(readings: dict[str, Reading], qrels: dict, metric: str, queries: dict[str, str]) -> Grid:
     """Every grid point's per-query value (the English share applies to each query's own language).
@@ -244,7 +236,7 @@ def grid(readings: dict[str, Reading], qrels: dict, metric: str, queries: dict[s
                 fused = add_english(two[base[:3]], english[w.lead_weight], w, r.lang, raw_margins[w.lead_weight],
                                     short)
                 on = w.english_for(r.lang, short) > 0
-                values[b, e, j] = value(r, first_place(fused, winners[w.lead_weight] if on else winner_two),
+                values[b, e, j] = value(r, place_first(fused, winners[w.lead_weight] if on else winner_two),
                                         rels, metric)
     return Grid(qids, np.array([readings[q].lang for q in qids]), np.array([half(q) for q in qids]), BASE,
                 values, singles)

@@ -159,7 +159,12 @@ def agree(fused: Mapping[int, float], scores: Mapping[str, Mapping[int, float]])
     keyword readings that happen to agree. A leg with no positive score (no lexical match) has no
     first place.
     """
-    winner = consensus_winner(scores)
+    return place_first(fused, consensus_winner(scores))
+
+
+def place_first(fused: Mapping[int, float], winner: int | None) -> dict[int, float]:
+    """`fused` with `winner` ranked first, just above the top score (unchanged when it already is
+    first, or is None or not a candidate): `agree` once its winner is known."""
     if winner is None or winner not in fused or winner == min(fused, key=lambda rid: (-fused[rid], rid)):
         return dict(fused)
     out = dict(fused)

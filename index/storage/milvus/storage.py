@@ -100,10 +100,16 @@ def open_milvus(uri: str | Path, generation: str | None = None, token: str | Non
         return MilvusGeneration(client, uri, names, manifest, Path(root) if root else Path(uri), pool, epoch)
 
 
+def rows_of(ordered: np.ndarray, serials: np.ndarray) -> np.ndarray:
+    """The rowids of the versions with these serials, given every alive version's serial in rowid
+    order (which is serial order: a generation's records are its alive versions by serial)."""
+    return np.searchsorted(ordered, np.asarray(serials, dtype=np.int64))
+
+
 class MilvusField(VectorField):
     """One pool vector collection as a generation sees it: record `row` owns the vector ids
     ``[starts[row], starts[row] + counts[row])``, where ``starts[row] >> SERIAL_SHIFT`` is the serial
-    of its version, and the rows alive at `epoch` are the generation's."""
+    of its version (ascending with the rowid), and the rows alive at `epoch` are the generation's."""
 
     def __init__(self, client, uri: str, collection: str, dim: int, starts: np.ndarray, counts: np.ndarray,
                  kind: str, epoch: int):
@@ -111,14 +117,12 @@ class MilvusField(VectorField):
         self.starts, self._counts = starts, counts
         self.dim, self.size, self.kind = dim, int(counts.sum()), kind
         self.epoch = epoch
-        serials = starts >> schema.SERIAL_SHIFT
-        self._by_serial = np.argsort(serials, kind="stable")
-        self._serials = serials[self._by_serial]
+        self._serials = starts >> schema.SERIAL_SHIFT
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
 
     def rows_of(self, serials: np.ndarray) -> np.ndarray:
         """The rowids of the versions with these serials."""
-        return self._by_serial[np.searchsorted(self._serials, np.asarray(serials, dtype=np.int64))]
+        return rows_of(self._serials, serials)
 
     def nearest(self, qv: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
         if self.size == 0 or (allowed is not None and len(allowed) == 0):
@@ -323,7 +327,7 @@ class MilvusGeneration(Storage):
 
     def rows_of(self, serials: np.ndarray) -> np.ndarray:
         """The rowids of the alive versions with these serials (serial order is rowid order)."""
-        return np.searchsorted(self._table["serial"], np.asarray(serials, dtype=np.int64))
+        return rows_of(self._table["serial"], serials)
 
     # --- the seam ----------------------------------------------------------------------------
     def field(self, name: str) -> MilvusField | None:
