@@ -264,6 +264,11 @@ class LocalGeneration(Storage):
         with self._reading():
             yield from self.store.iter_all()
 
+    def record_keys(self) -> list[tuple[str, str]]:
+        """(id, content hash) of every record in rowid order (the Milvus writer's diff reads no text)."""
+        with self._reading():
+            return self.store.keys()
+
     def describe(self) -> dict:
         conn = self.store.conn
         has = {lang: f"(title_{lang} IS NOT NULL OR abstract_{lang} IS NOT NULL)" for lang in ("zh", "en")}

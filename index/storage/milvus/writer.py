@@ -309,17 +309,15 @@ class PoolWriter:
         serial, vkey, column = (int(props.get(k) or 1) for k in (schema.NEXT_SERIAL, schema.NEXT_VKEY,
                                                                  schema.NEXT_COLUMN))
         live = self._alive_versions(base) if base else {}
-        stored = list(local.iter_records())
-        keys = [(s.record.id, s.content_hash) for s in stored]
+        keys = local.record_keys()  # the diff needs no text: full records are read only for rows written
         wanted = set(keys)
         new_rows = [r for r, key in enumerate(keys) if key not in live]
-        tokens = {r: record_tokens(stored[r].record) for r in new_rows}
-        total = sum(live[k].dl for k in keys if k in live) + sum(len(t) for t in tokens.values())
-        avgdl = total / max(len(stored), 1)
+        new_tokens = {r: record_tokens(s.record) for r, s in _stored(local, new_rows)}
+        total = sum(live[k].dl for k in keys if k in live) + sum(len(t) for t in new_tokens.values())
+        avgdl = total / max(len(keys), 1)
         rescore = base == 0 or not base_avgdl or abs(avgdl / base_avgdl - 1) > DRIFT
         avgdl_ref = avgdl if rescore else base_avgdl
-        if rescore:  # every version's row again, scored against the new reference
-            tokens.update({r: record_tokens(stored[r].record) for r in range(len(stored)) if r not in tokens})
+        written = list(range(len(keys))) if rescore else new_rows  # rescore: every version's row again
         retired = [v for k, v in live.items() if k not in wanted]
         rewritten = [live[k] for k in keys if k in live] if rescore else []
         serials = np.array([live[k].serial if k in live else 0 for k in keys], dtype=np.int64)
@@ -329,9 +327,9 @@ class PoolWriter:
         vocab_new, vocab_retired, columns, column = self._vocab_diff(base, epoch, column)
         client.alter_collection_properties(pool.versions, properties={
             schema.NEXT_EPOCH: str(epoch + 1), schema.NEXT_SERIAL: str(serial),
-            schema.NEXT_VKEY: str(vkey + len(tokens)), schema.NEXT_COLUMN: str(column)})
+            schema.NEXT_VKEY: str(vkey + len(written)), schema.NEXT_COLUMN: str(column)})
         report.epoch, report.added, report.retired = epoch, len(new_rows), len(retired)
-        report.kept, report.rescored = len(stored) - len(new_rows), bool(rewritten)
+        report.kept, report.rescored = len(keys) - len(new_rows), bool(rewritten)
 
         _partial(client, pool.versions, "vkey", [v.vkey for v in (*retired, *rewritten)], epoch)
         for i, kind in enumerate(schema.VECTOR_FIELDS):
@@ -342,11 +340,14 @@ class PoolWriter:
         crash_point("mirror")
 
         counts = {kind: _run_counts(local, kind) for kind in self.kinds}
-        vkeys = dict(zip(sorted(tokens), range(vkey, vkey + len(tokens)), strict=True))
-        _insert(client, pool.versions, (
-            _version_row(stored[r], vkeys[r], int(serials[r]), counts, tokens[r],
-                         term_parts(tokens[r], columns, avgdl_ref), epoch)
-            for r in sorted(tokens)), row_bytes=16 * 1024)
+
+        def version_rows() -> Iterator[dict]:
+            for i, (r, stored) in enumerate(_stored(local, written)):
+                tokens = new_tokens.pop(r) if r in new_tokens else record_tokens(stored.record)
+                yield _version_row(stored, vkey + i, int(serials[r]), counts, tokens,
+                                   term_parts(tokens, columns, avgdl_ref), epoch)
+
+        _insert(client, pool.versions, version_rows(), row_bytes=16 * 1024)
         crash_point("mirror")
         for kind in self.kinds:
             report.vectors[kind] = _write_vectors(client, pool.vectors(kind), local, kind, new_rows, serials, epoch)
@@ -423,6 +424,16 @@ class PoolWriter:
                                          output_fields=["key", "term", "column", "df"], limit=schema.LIMIT):
                 out[row["term"]] = (row["key"], int(row["column"]), int(row["df"]))
         return out
+
+
+def _stored(local: LocalGeneration, rows: list[int], batch: int = 2048) -> Iterator[tuple[int, StoredRecord]]:
+    """The records at `rows` (ascending), read a batch at a time: an update holds no more of the
+    generation's text in memory than a batch."""
+    for i in range(0, len(rows), batch):
+        part = rows[i:i + batch]
+        got = local.get(part)
+        for r in part:
+            yield r, got[r]
 
 
 def _version_row(stored: StoredRecord, vkey: int, serial: int, counts: dict[str, np.ndarray], tokens: list[str],

@@ -376,8 +376,23 @@ def test_the_cli_reads_a_mirrored_index_with_only_index_and_names_an_unreachable
     fresh.update(id="test:fresh-1", pmid=None, doi=None,
                  title={"en": "Tumour-infiltrating lymphocytes in a new trial that showed A-T-G"})
     (tmp_path / "new.jsonl").write_text(json.dumps(fresh, ensure_ascii=False) + "\n")
+    # the writer diffs on (id, content hash) alone and reads the text of the rows it writes only
+    from index.storage.local import LocalGeneration
+
+    read: list[int] = []
+    get, iter_records = LocalGeneration.get, LocalGeneration.iter_records
+
+    def counted(self, rows):
+        read.extend(rows)
+        return get(self, rows)
+
+    monkeypatch.setattr(LocalGeneration, "get", counted)
+    monkeypatch.setattr(LocalGeneration, "iter_records", lambda self: pytest.fail("every record read"))
     updated = json.loads(run("index", "update", ROOT / "corpus" / "sample" / "immune-cell-therapy-review.zh-en.txt",
                              tmp_path / "new.jsonl", "--index", copy, "--json").stdout)
+    monkeypatch.setattr(LocalGeneration, "get", get)
+    monkeypatch.setattr(LocalGeneration, "iter_records", iter_records)
+    assert 0 < len(set(read)) <= 2  # the new record (and nothing like the whole generation)
     assert updated["generation"] != before and updated["milvus"]["generation"] == updated["generation"]
     assert not updated["milvus"]["skipped"]  # build/update keep the mirror of the new generation current
     # incremental: the new record's version and the vocabulary rows whose document frequency moved,
