@@ -273,13 +273,35 @@ def write_generation(
         built_at=datetime.now(UTC).isoformat(timespec="seconds"), index_types=types,
         settings={"index_type": options.index_type, **(settings or {})},
     )
+    final = _finish(layout, tmp, manifest, files, before_switch, options.keep_generations)
+    return BuildReport(final, len(unique), len(doc_vecs), len(sent_vecs), embedded, cached,
+                       time.perf_counter() - start, duplicates, sum(not r.has_abstract() for r in unique))
+
+
+def write_bare_generation(layout: IndexLayout, manifest: Manifest, before_switch: Callable[[Path], None],
+                          keep: int = BuildOptions.keep_generations) -> Path:
+    """Make current a generation whose records live elsewhere (a Milvus pool, written by
+    `before_switch`): its folder holds its manifest alone, written, renamed and switched to as a
+    full generation is. Caller holds the lock."""
+    if not layout.generations.exists():
+        layout.generations.mkdir(parents=True)
+        fsync_dir(layout.root)
+    name = _generation_name(layout)
+    tmp = layout.generations / f"{TMP_PREFIX}{name}"
+    tmp.mkdir()
+    return _finish(layout, tmp, manifest, [], before_switch, keep)
+
+
+def _finish(layout: IndexLayout, tmp: Path, manifest: Manifest, files: list[str],
+            before_switch: Callable[[Path], None] | None, keep: int) -> Path:
+    """Seal a written ``.tmp-`` generation: fsync, manifest, rename, `before_switch`, switch, clean."""
     fsync_tree(tmp)
     crash_point("fsync")
     manifest.record_files(tmp, files)
     manifest.write(tmp)
     fsync_dir(tmp)
     crash_point("manifest")
-    final = layout.generations / name
+    final = layout.generations / tmp.name.removeprefix(TMP_PREFIX)
     replace(tmp, final)  # and fsync generations/
     crash_point("rename")
     if before_switch is not None:
@@ -287,6 +309,5 @@ def write_generation(
     layout.switch_to(final)
     crash_point("switch")
     verify.remember(final, manifest)  # readers need not hash what was hashed a moment ago
-    clean_stale(layout, options.keep_generations)
-    return BuildReport(final, len(unique), len(doc_vecs), len(sent_vecs), embedded, cached,
-                       time.perf_counter() - start, duplicates, sum(not r.has_abstract() for r in unique))
+    clean_stale(layout, keep)
+    return final

@@ -18,7 +18,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -67,6 +67,7 @@ class WriteResult:
     counts: UpdateCounts
     seconds: float
     mirror: object | None = None  # the Milvus mirror written before the switch (a MirrorReport), if any
+    milvus_only: bool = False  # the records were written into Milvus alone (no local files)
 
     def summary(self) -> dict:
         s = self.ingest.summary()
@@ -81,7 +82,7 @@ class WriteResult:
             "index_records_without_abstract": self.build.without_abstract if self.build else 0,
             "generation": self.build.generation.name if self.build else None,
             "seconds": round(self.seconds, 2),
-            **({"milvus": self.mirror.to_dict()} if self.mirror is not None else {}),
+            **({"milvus": self.mirror.to_dict(), "milvus_only": self.milvus_only} if self.mirror is not None else {}),
         }
 
 
@@ -138,8 +139,29 @@ def english_choice(english: bool | None, old: Manifest | None) -> ModelSpec | No
     return english_spec(path if path and Path(path).is_dir() else None)
 
 
-def _merge_update(old: list[Record], new: list[Record], read_files: set[str], prune: bool
-                  ) -> tuple[list[Record], UpdateCounts]:
+@dataclass(frozen=True)
+class Held:
+    """A record of the current generation known by its key alone: an update that keeps its records
+    in Milvus merges fresh records into these, and never reads the text of unchanged ones."""
+
+    id: str
+    content_hash: str
+    source: str
+    rowid: int  # in the current generation
+
+
+def held_records(current) -> list[Held]:
+    """Every record of the current generation (a Store or a Storage), by key, in its order."""
+    return [Held(rid, chash, source, row) for row, (rid, chash, source) in enumerate(current.record_keys())]
+
+
+def key_of(entry: Held | Record) -> tuple[str, str]:
+    """(id, content hash): what a record version is."""
+    return (entry.id, entry.content_hash if isinstance(entry, Held) else content_hash(entry))
+
+
+def _merge_update(old: list[Record] | list[Held], new: list[Record], read_files: set[str], prune: bool
+                  ) -> tuple[list[Record | Held], UpdateCounts]:
     """Merge freshly read records into the current ones, by record id.
 
     - id read now, same content (everything but ``source``): unchanged (source path refreshed);
@@ -160,7 +182,7 @@ def _merge_update(old: list[Record], new: list[Record], read_files: set[str], pr
     for rec in old:
         fresh = by_id.pop(rec.id, None)
         if fresh is not None:
-            if content_hash(fresh) == content_hash(rec):
+            if content_hash(fresh) == key_of(rec)[1]:
                 counts.unchanged += 1
                 out.append(rec if rec.source == fresh.source else fresh)
             else:
@@ -182,7 +204,7 @@ def write_index(
     model: str | None = None, fmt: str | None = None, strict: bool = False, index_type: str = "auto",
     wait: float = 0.0, progress: Progress = no_progress, on_file=None, english: bool | None = None,
     ray: str | None = None, ray_workers: int | None = None, backend: str | None = None,
-    milvus_uri: str | None = None,
+    milvus_uri: str | None = None, milvus_only: bool | None = None,
 ) -> WriteResult:
     """Read sources and write a new generation under the writer lock (raises LockBusy when held).
 
@@ -194,6 +216,10 @@ def write_index(
     "local": the index reads its local files again; None: as the index does now (an index that
     reads Milvus keeps its mirror current). `wait` also bounds retries of a Milvus that does not
     answer. See index/storage/milvus/mirrors.py.
+
+    `milvus_only` True (with a Milvus backend): no local files; the new generation's records are
+    written into Milvus alone, only what changed (index/storage/milvus/direct.py); False: local
+    files again; None: as the index does now.
     """
     start = time.perf_counter()
     layout = IndexLayout(Path(index_dir))
@@ -208,9 +234,10 @@ def write_index(
         make_encoder = cluster.encoder if cluster is not None else indexing_encoder
         crash_point("lock")
         uri = milvus_target(layout.root, backend, milvus_uri)
+        only = only_in_milvus(layout.root, uri, milvus_only)
         mirrored: list = []
         before_switch = None
-        if uri is not None:
+        if uri is not None and not only:
             from index.storage.milvus.mirrors import mirror_before_switch
 
             def before_switch(generation: Path) -> None:
@@ -222,31 +249,35 @@ def write_index(
         spec = ModelSpec.parse(model if model else (old_manifest.model_path if old_manifest else None))
         en_spec = english_choice(english, old_manifest)  # before reading: a missing model fails fast
         result = ingest(sources, fmt=fmt, strict=strict, on_file=on_file)
-        if old_manifest is not None:
-            path = current / "store.sqlite"
-            try:
-                store = Store(path)
-                try:
-                    old = [s.record for s in store.iter_all()]
-                finally:
-                    store.close()
-            except sqlite3.DatabaseError as e:
-                raise DamagedIndex(f"{path}: cannot read the current records ({e})") from None
-            # read = opened and parsed; a file whose every record was skipped (a broken export) counts as unread
-            read_files = {f.file for f in result.files if not f.failed and (f.records or not f.skipped)}
-            records, counts = _merge_update(old, result.records, read_files, prune)
-        else:
-            records, counts = result.records, UpdateCounts(added=len(result.records))
-        if not records:
-            read = len([f for f in result.files if not f.failed])
-            raise NothingToIndex(f"no record with a title or an abstract in {len(result.files)} file(s) read "
-                                 f"({read} opened): nothing was written{', the index is as it was' if current else ''}")
-        same_model = old_manifest is not None and old_manifest.model_id == spec.model_id
-        encoder = make_encoder(spec, old_manifest.dim if same_model else None)
-        report = index_records(layout, records, encoder, spec, BuildOptions(index_type=index_type), progress,
-                               english=en_spec, make_encoder=make_encoder, before_switch=before_switch)
-        _settle_backend(layout.root, backend, uri)
-    return WriteResult(result, report, counts, time.perf_counter() - start, mirrored[0] if mirrored else None)
+        with _current_records(layout, current if old_manifest is not None else None) as reader:
+            if reader is not None:
+                if only:
+                    old = held_records(reader)  # by key: the text of unchanged records is never read
+                else:
+                    old = [s.record for s in (reader.iter_all() if isinstance(reader, Store) else reader.iter_records())]
+                # read = opened and parsed; a file whose every record was skipped (a broken export) counts as unread
+                read_files = {f.file for f in result.files if not f.failed and (f.records or not f.skipped)}
+                records, counts = _merge_update(old, result.records, read_files, prune)
+            else:
+                records, counts = result.records, UpdateCounts(added=len(result.records))
+            if not records:
+                read = len([f for f in result.files if not f.failed])
+                raise NothingToIndex(f"no record with a title or an abstract in {len(result.files)} file(s) read "
+                                     f"({read} opened): nothing was written{', the index is as it was' if current else ''}")
+            same_model = old_manifest is not None and old_manifest.model_id == spec.model_id
+            encoder = make_encoder(spec, old_manifest.dim if same_model else None)
+            options = BuildOptions(index_type=index_type)
+            if only:
+                from index.storage.milvus.direct import write_direct
+
+                report = write_direct(layout, records, reader, old_manifest, encoder, spec, en_spec, uri,
+                                      options=options, progress=progress, make_encoder=make_encoder, wait=wait,
+                                      on_mirror=mirrored.append)
+            else:
+                report = index_records(layout, records, encoder, spec, options, progress, english=en_spec,
+                                       make_encoder=make_encoder, before_switch=before_switch)
+        _settle_backend(layout.root, backend, uri, only)
+    return WriteResult(result, report, counts, time.perf_counter() - start, mirrored[0] if mirrored else None, only)
 
 
 BACKENDS = ("local", "milvus")
@@ -270,7 +301,49 @@ def milvus_target(root: Path, backend: str | None, milvus_uri: str | None) -> st
     return None
 
 
-def _settle_backend(root: Path, backend: str | None, uri: str | None) -> None:
+def only_in_milvus(root: Path, uri: str | None, milvus_only: bool | None) -> bool:
+    """Whether a write keeps its records in Milvus alone: as asked, else as the index remembers."""
+    if uri is None:
+        if milvus_only:
+            raise ValueError("--milvus-only keeps the records in Milvus: name one with --backend milvus --milvus-uri")
+        return False
+    if milvus_only is not None:
+        return milvus_only
+    from index.storage.milvus.remember import milvus_only as remembered_only
+
+    return remembered_only(root)
+
+
+@contextmanager
+def _current_records(layout: IndexLayout, current: Path | None):
+    """The current generation's records, for an update to merge into: its local store, or, for a
+    generation that lives only in Milvus, its mirror; None without one."""
+    if current is None:
+        yield None
+        return
+    path = current / "store.sqlite"
+    if not path.exists() and (current / "manifest.json").exists() and Manifest.read(current).lives_in_milvus():
+        from index.storage.milvus.remember import open_remembered, remembered
+
+        uri = remembered(layout.root)
+        if uri is None:
+            raise DamagedIndex(f"{current}: its records live only in Milvus, and {layout.root} no longer names "
+                               "the Milvus (milvus.json is gone): build the index again")
+        reader = open_remembered(layout.root, uri)
+    else:
+        try:
+            reader = Store(path)
+        except sqlite3.DatabaseError as e:
+            raise DamagedIndex(f"{path}: cannot read the current records ({e})") from None
+    try:
+        yield reader
+    except sqlite3.DatabaseError as e:
+        raise DamagedIndex(f"{path}: cannot read the current records ({e})") from None
+    finally:
+        reader.close()
+
+
+def _settle_backend(root: Path, backend: str | None, uri: str | None, only: bool = False) -> None:
     """After the switch: remember the backend chosen, and drop the Milvus mirrors no longer read."""
     from index.storage.milvus.remember import forget, remember, touches_milvus
 
@@ -279,7 +352,7 @@ def _settle_backend(root: Path, backend: str | None, uri: str | None) -> None:
     from index.storage.milvus.mirrors import prune
 
     if uri is not None:
-        remember(root, uri)
+        remember(root, uri, only)
     elif backend == "local":
         forget(root)
     prune(root)

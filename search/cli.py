@@ -135,12 +135,12 @@ def _check_choices(fmt: str | None = None, index_type: str | None = None) -> Non
             _fail(f"--index-type {index_type}: choose one of {', '.join(INDEX_TYPES)}", exitcodes.USAGE)
 
 
-def _check_backend(root: Path, backend: str | None, milvus_uri: str | None) -> None:
-    """Refuse a --backend / --milvus-uri pair that names no place to write, as a usage error."""
-    from index.pipeline import milvus_target
+def _check_backend(root: Path, backend: str | None, milvus_uri: str | None, milvus_only: bool | None = None) -> None:
+    """Refuse a --backend / --milvus-uri / --milvus-only choice that names no place to write, as a usage error."""
+    from index.pipeline import milvus_target, only_in_milvus
 
     try:
-        milvus_target(root, backend, milvus_uri)
+        only_in_milvus(root, milvus_target(root, backend, milvus_uri), milvus_only)
     except ValueError as e:
         _fail(f"--backend {backend or 'milvus'}: {e}", exitcodes.USAGE)
     except OncosearchError as e:  # an unreadable milvus.json
@@ -240,7 +240,8 @@ def _setup_logging(quiet: bool, log_file: Path | None) -> None:
 def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None, model: str | None,
            fmt: str | None, strict: bool, index_type: str, wait: float, quiet: bool, json_out: bool,
            log_file: Path | None, english: bool | None = None, ray: str | None = None,
-           ray_workers: int | None = None, backend: str | None = None, milvus_uri: str | None = None) -> None:
+           ray_workers: int | None = None, backend: str | None = None, milvus_uri: str | None = None,
+           milvus_only: bool | None = None) -> None:
     """Shared body of `index build` and `index update`: read, embed, switch, summarise, exit code."""
     import sqlite3
 
@@ -251,7 +252,7 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
     from index.pipeline import sample_sources, write_index
 
     _check_choices(fmt=fmt, index_type=index_type)
-    _check_backend(_index_dir(index), backend, milvus_uri)
+    _check_backend(_index_dir(index), backend, milvus_uri, milvus_only)
     _setup_logging(quiet or json_out, log_file)
     log = logging.getLogger("oncosearch")
     if not sources:
@@ -284,7 +285,7 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
             result = write_index(
                 _index_dir(index), sources, update=update, prune=prune, model=model, fmt=fmt, strict=strict,
                 index_type=index_type, wait=wait, progress=progress, on_file=on_file, english=english,
-                ray=ray, ray_workers=ray_workers, backend=backend, milvus_uri=milvus_uri,
+                ray=ray, ray_workers=ray_workers, backend=backend, milvus_uri=milvus_uri, milvus_only=milvus_only,
             )
     except StrictStop as e:
         fail(f"--strict: {e}; nothing was written")
@@ -308,7 +309,8 @@ def _write(sources: list[Path], *, update: bool, prune: bool, index: Path | None
         summary["merged"], len(summary["skipped"]), summary["embedded_chunks"], summary["seconds"],
     )
     if result.mirror is not None:
-        log.info("milvus: mirrored to %s: %s", result.mirror.uri, result.mirror.line())
+        log.info("milvus: %s to %s: %s", "written" if summary.get("milvus_only") else "mirrored", result.mirror.uri,
+                 result.mirror.line())
     if result.ingest.files and len(result.ingest.failed_files) == len(result.ingest.files) and not result.ingest.records:
         raise typer.Exit(exitcodes.FAILED)
     raise typer.Exit(exitcodes.SKIPPED if summary["skipped"] else exitcodes.OK)
@@ -343,6 +345,10 @@ BackendOpt = typer.Option(None, "--backend", metavar="local|milvus", help="Where
                           "(FAISS + SQLite files) or milvus (each new generation is also written into Milvus before it "
                           "becomes current; needs --milvus-uri the first time and pip install 'oncosearch\\[cluster]'). "
                           "Default: as the index does now.", show_default=False)
+MilvusOnlyOpt = typer.Option(None, "--milvus-only/--local-files", help="With a Milvus backend: keep the records "
+                             "in Milvus alone (no local FAISS/SQLite/BM25 files; a write sends only what changed, for "
+                             "corpora past what one machine rewrites in a night), or write local files too. Default: "
+                             "as the index does now (local files too, for a new one).", show_default=False)
 MilvusUriOpt = typer.Option(None, "--milvus-uri", help="A milvus-lite file (embedded, e.g. ./oncosearch.db) or a "
                             "Milvus server (http://HOST:19530). Default: the one this index remembers. A token comes "
                             "from $ONCOSEARCH_MILVUS_TOKEN.", show_default=False)
@@ -356,7 +362,7 @@ def index_build(
     fmt: str | None = FormatOpt, strict: bool = StrictOpt, index_type: str = TypeOpt, wait: float = WaitOpt,
     quiet: bool = QuietOpt, json_out: bool = JsonOpt, log_file: Path | None = LogOpt,
     english: bool | None = EnglishOpt, ray: str | None = RayOpt, ray_workers: int | None = RayWorkersOpt,
-    backend: str | None = BackendOpt, milvus_uri: str | None = MilvusUriOpt,
+    backend: str | None = BackendOpt, milvus_uri: str | None = MilvusUriOpt, milvus_only: bool | None = MilvusOnlyOpt,
 ) -> None:
     """Build a new index from SOURCES (replacing what the index held), with a progress bar.
 
@@ -373,10 +379,12 @@ def index_build(
       oncosearch index build 知网导出/ --ray 10.0.0.5:6379 --ray-workers 16   # 在 Ray 集群上嵌入 (embed on a Ray cluster)
 
       oncosearch index build exports/ --backend milvus --milvus-uri http://milvus.lab:19530   # 存入 Milvus (into Milvus)
+
+      oncosearch index build pubmed/ --backend milvus --milvus-uri http://milvus:19530 --milvus-only  # 只存 Milvus
     """
     _write(sources or [], update=False, prune=False, index=index, model=model, fmt=fmt, strict=strict,
            index_type=index_type, wait=wait, quiet=quiet, json_out=json_out, log_file=log_file, english=english,
-           ray=ray, ray_workers=ray_workers, backend=backend, milvus_uri=milvus_uri)
+           ray=ray, ray_workers=ray_workers, backend=backend, milvus_uri=milvus_uri, milvus_only=milvus_only)
 
 
 @index_app.command("update")
@@ -388,6 +396,7 @@ def index_update(
     index_type: str = TypeOpt, wait: float = WaitOpt, quiet: bool = QuietOpt, json_out: bool = JsonOpt,
     log_file: Path | None = LogOpt, english: bool | None = EnglishOpt, ray: str | None = RayOpt,
     ray_workers: int | None = RayWorkersOpt, backend: str | None = BackendOpt, milvus_uri: str | None = MilvusUriOpt,
+    milvus_only: bool | None = MilvusOnlyOpt,
 ) -> None:
     """Add new and changed records from SOURCES; embed only text not seen before. For cron.
 
@@ -403,7 +412,7 @@ def index_update(
     """
     _write(sources, update=True, prune=prune, index=index, model=None, fmt=fmt, strict=strict,
            index_type=index_type, wait=wait, quiet=quiet, json_out=json_out, log_file=log_file, english=english,
-           ray=ray, ray_workers=ray_workers, backend=backend, milvus_uri=milvus_uri)
+           ray=ray, ray_workers=ray_workers, backend=backend, milvus_uri=milvus_uri, milvus_only=milvus_only)
 
 
 @index_app.command("check")

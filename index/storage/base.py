@@ -169,6 +169,11 @@ class Storage(ABC):
         """Every record in rowid order."""
 
     @abstractmethod
+    def record_keys(self) -> list[tuple[str, str, str]]:
+        """(id, content hash, source) of every record in rowid order, without reading its text:
+        what `index update` merges fresh records into, and what a Milvus write diffs on."""
+
+    @abstractmethod
     def describe(self) -> dict:
         """What the index holds, for `oncosearch stats`: languages, years, vectors, size."""
 

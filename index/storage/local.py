@@ -46,6 +46,9 @@ def open_local(root: Path, verify: bool = True) -> LocalGeneration:
             if not generation.is_dir():
                 raise DamagedIndex(f"{layout.current_file} points at {generation.name}, which is missing")
             manifest = Manifest.read(generation)
+            if manifest.lives_in_milvus():
+                raise DamagedIndex(f"{generation}: its records live only in Milvus, and {layout.root} no longer names "
+                                   "the Milvus (milvus.json is gone): put it back, or build the index again")
             if verify:
                 from index.storage.verify import verify_generation
 
@@ -264,10 +267,9 @@ class LocalGeneration(Storage):
         with self._reading():
             yield from self.store.iter_all()
 
-    def record_keys(self) -> list[tuple[str, str]]:
-        """(id, content hash) of every record in rowid order (the Milvus writer's diff reads no text)."""
+    def record_keys(self) -> list[tuple[str, str, str]]:
         with self._reading():
-            return self.store.keys()
+            return self.store.record_keys()
 
     def describe(self) -> dict:
         conn = self.store.conn

@@ -12,6 +12,7 @@ from index.errors import DamagedIndex
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+MILVUS_ONLY = "milvus"  # settings["storage"] of a generation whose records live only in Milvus
 
 
 
@@ -61,6 +62,11 @@ class Manifest:
             return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
         except TypeError as e:
             raise DamagedIndex(f"{path}: manifest fields wrong: {e}") from None
+
+    def lives_in_milvus(self) -> bool:
+        """Whether the generation's records live only in Milvus (its folder holds this manifest alone;
+        index/storage/milvus/direct.py)."""
+        return self.settings.get("storage") == MILVUS_ONLY
 
     def record_files(self, generation: Path, names: list[str]) -> None:
         self.files = {n: {"sha256": sha256_file(generation / n), "size": (generation / n).stat().st_size} for n in names}

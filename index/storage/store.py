@@ -161,9 +161,11 @@ class Store:
                 return _row_to_stored(row)
         return None
 
-    def keys(self) -> list[tuple[str, str]]:
-        """(id, content hash) of every record in rowid order: what a version is, without its text."""
-        return [(rid, chash) for rid, chash in self.conn.execute("SELECT id, content_hash FROM records ORDER BY rowid")]
+    def record_keys(self) -> list[tuple[str, str, str]]:
+        """(id, content hash, source) of every record in rowid order: what a version is and where it
+        was read from, without its text."""
+        return [(rid, chash, source or "")
+                for rid, chash, source in self.conn.execute("SELECT id, content_hash, source FROM records ORDER BY rowid")]
 
     def iter_all(self) -> Iterator[StoredRecord]:
         for row in self.conn.execute(f"SELECT {self._columns} FROM records ORDER BY rowid"):

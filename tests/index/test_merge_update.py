@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from corpus.record import Record
-from index.pipeline import UpdateCounts, _merge_update
+from index.builder import content_hash
+from index.pipeline import Held, UpdateCounts, _merge_update, held_records, key_of
 
 
 def rec(pmid: str, title: str, source: str, year: int = 2021, abstract: str | None = None) -> Record:
@@ -136,3 +137,31 @@ def test_first_update_of_an_empty_index(files):
     merged, counts = _merge_update([], fresh, {a}, prune=True)
     assert counts == UpdateCounts(added=2)
     assert merged == fresh
+
+
+def test_records_known_by_key_alone_merge_as_the_records_do(old, files):
+    """A generation that lives only in Milvus is merged by key (id, content hash, source): the same
+    counts and order as the full records, with the unchanged ones left as keys (their text unread)."""
+    a, b, _ = files
+    held = [Held(r.id, content_hash(r), r.source, row) for row, r in enumerate(old)]
+    assert held_records(_Keys(old)) == held
+    changed = replace(old[1], year=2022)
+    moved = replace(old[3], source=a)  # the same record, now read from another file
+    new_one = rec("35000002", "NK cells engineered with a CAR for glioblastoma", a)
+    fresh = [old[0], changed, new_one, moved]
+    for prune in (False, True):
+        by_record, counts = _merge_update(old, fresh, {a, b}, prune)
+        by_key, key_counts = _merge_update(held, fresh, {a, b}, prune)
+        assert key_counts == counts and [key_of(e) for e in by_key] == [key_of(r) for r in by_record]
+        found = {e.id: e for e in by_key}
+        assert found[old[0].id] is held[0]  # unchanged, same file: still a key
+        # changed, or read from another file: the fresh record
+        assert found[changed.id] is changed and found[moved.id] is moved and found[new_one.id] is new_one
+
+
+class _Keys:
+    def __init__(self, records: list[Record]):
+        self.records = records
+
+    def record_keys(self) -> list[tuple[str, str, str]]:
+        return [(r.id, content_hash(r), r.source) for r in self.records]

@@ -27,6 +27,7 @@ from index.storage.crashpoints import crash_point
 from index.storage.layout import TMP_PREFIX, IndexLayout
 from index.storage.milvus.connect import normalise_uri, retrying
 from index.storage.milvus.remember import LEDGER_FILE, index_key, remember, remembered
+from index.storage.milvus.sources import DeltaSource
 from index.storage.milvus.writer import MirrorReport, drop_generation, mirror_generation, tidy_pools
 
 log = logging.getLogger("oncosearch")
@@ -67,8 +68,9 @@ def enter(root: Path, uri: str, generation: str) -> None:
 
 
 def mirror_before_switch(root: Path, generation_dir: Path, uri: str, wait: float = 0.0,
-                         token: str | None = None) -> MirrorReport:
-    """Mirror the finished (not yet current) generation at `generation_dir` of the index at `root`.
+                         token: str | None = None, source: DeltaSource | None = None) -> MirrorReport:
+    """Mirror the finished (not yet current) generation at `generation_dir` of the index at `root`
+    (`source`: the records of a generation that lives only in Milvus, direct.py).
 
     A Milvus that does not answer, is restarting, or whose milvus-lite file another process holds is
     tried again with growing pauses while `wait` seconds allow; then its MilvusUnavailable is raised
@@ -80,7 +82,8 @@ def mirror_before_switch(root: Path, generation_dir: Path, uri: str, wait: float
     def told(error: MilvusUnavailable, pause: float) -> None:
         log.warning("%s; trying again in %.0f s (--wait)", error, pause)
 
-    report = retrying(lambda: mirror_generation(Path(generation_dir), uri, token, before_write=listed), wait, told)
+    report = retrying(lambda: mirror_generation(Path(generation_dir), uri, token, before_write=listed, source=source),
+                      wait, told)
     crash_point("mirrored")
     return report
 

@@ -3,9 +3,9 @@
 ``INDEX_DIR/milvus.json`` holds the backend and its URI (never a token: that comes from
 ``ONCOSEARCH_MILVUS_TOKEN``). With it, `index.storage.open_generation` opens the current
 generation's mirror at that URI instead of the local files (`mirrors.mirror_index` writes the
-mirror and the file; `forget` goes back to the local files). The local generation stays the source
-the mirror is written from (and what `index build/update` write); see docs/milvus.md for what is
-left to make Milvus the only copy.
+mirror and the file; `forget` goes back to the local files). With ``"only": true`` (``index
+build/update --milvus-only``) writes keep no local files: a generation's folder holds its manifest
+and its records live in Milvus alone (index/storage/milvus/direct.py).
 """
 
 from __future__ import annotations
@@ -41,10 +41,19 @@ def remembered(root: Path) -> str | None:
     return data["uri"]
 
 
-def remember(root: Path, uri: str) -> None:
+def remember(root: Path, uri: str, only: bool = False) -> None:
+    """Read Milvus at `uri` from now on; `only`: writes keep no local files either (milvus-only)."""
     from index.storage.atomic import atomic_write_text
 
-    atomic_write_text(Path(root) / BACKEND_FILE, json.dumps({"backend": "milvus", "uri": normalise_uri(uri)}) + "\n")
+    data = {"backend": "milvus", "uri": normalise_uri(uri), **({"only": True} if only else {})}
+    atomic_write_text(Path(root) / BACKEND_FILE, json.dumps(data) + "\n")
+
+
+def milvus_only(root: Path) -> bool:
+    """Whether writes of the index at `root` keep their records in Milvus alone (no local files)."""
+    if remembered(root) is None:
+        return False
+    return json.loads((Path(root) / BACKEND_FILE).read_text(encoding="utf-8")).get("only") is True
 
 
 def open_remembered(root: Path, uri: str):

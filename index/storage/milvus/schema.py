@@ -8,7 +8,8 @@ the rest alone.
 - ``versions``: one row per record version (its id and content hash), primary key ``vkey``: its
   ``serial`` (which names its vectors), every filter as a scalar field (year,
   has_zh/has_en/has_abstract, journal/pub_types/authors lowercased for ``like``, therapy and cancer
-  tag arrays, pmid, doi, id), the record itself as JSON (what ``show`` prints), its vector counts,
+  tag arrays, pmid, doi, id), the file it was read from (``source``: an update's prune rule reads
+  it without the text), the record itself as JSON (what ``show`` prints), its vector counts,
   its token count ``dl``, and ``terms``: the BM25 term-frequency part of each of its terms as a
   sparse vector (the query side brings the IDF; see docs/milvus.md).
 - ``vocab``: one row per term and document frequency: its stable ``column`` in the sparse vectors
@@ -51,6 +52,7 @@ NEXT_VKEY = "oncosearch.next_vkey"
 NEXT_COLUMN = "oncosearch.next_column"
 AVGDL = "oncosearch.avgdl"  # the average token count the alive versions' BM25 rows were scored with
 
+VERSION = 2  # of the pool's schema (2: versions carry their `source`); part of a pool's name
 SERIAL_SHIFT = 20  # a vector's id: its version's serial << SERIAL_SHIFT | its offset in the run
 ALIVE = 2**62  # gen_to of a row no generation has retired
 
@@ -152,6 +154,7 @@ def versions_schema(client):
         s.add_field(name, DataType.VARCHAR, max_length=TEXT_MAX)
     for name in ("therapy", "cancer"):
         s.add_field(name, DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=TAGS_MAX, max_length=SHORT_MAX)
+    s.add_field("source", DataType.VARCHAR, max_length=TEXT_MAX)  # the file it was read from (update --prune)
     s.add_field("record", DataType.JSON)  # Record.to_dict() + tags + content_hash
     for name in ("doc_count", "sent_count", "passage_count", "dl"):
         s.add_field(name, DataType.INT64)

@@ -361,7 +361,7 @@ class MilvusGeneration(Storage):
                 for found in self.client.get(self.pool.versions, ids=vkeys[a:a + GET_BATCH],
                                              output_fields=["vkey", "serial", "record", *COUNT_FIELDS]):
                     row = row_of[int(found["vkey"])]
-                    out[row] = _stored(row, found)
+                    out[row] = stored_of(row, found)
         return out
 
     def find(self, key: str) -> StoredRecord | None:
@@ -376,7 +376,7 @@ class MilvusGeneration(Storage):
                                           output_fields=["serial", "record", *COUNT_FIELDS], limit=16)
             if found:
                 first = min(found, key=lambda r: r["serial"])
-                return _stored(int(self.rows_of(np.array([first["serial"]]))[0]), first)
+                return stored_of(int(self.rows_of(np.array([first["serial"]]))[0]), first)
         return None
 
     def sentences(self, row: int) -> list[SentenceText]:
@@ -437,6 +437,22 @@ class MilvusGeneration(Storage):
             stored = self.get(part)
             yield from (stored[r] for r in part)
 
+    def record_keys(self) -> list[tuple[str, str, str]]:
+        """(id, content hash, source) of every alive version in serial (rowid) order. A pool
+        written before versions had a `source` field gives it from the record's JSON."""
+        fields = {f["name"] for f in self.client.describe_collection(self.pool.versions)["fields"]}
+        wanted = ["serial", "id", "content_hash", "source" if "source" in fields else "record"]
+        alive = schema.alive_at(self.epoch)
+        out: list[tuple[int, str, str, str]] = []
+        with talking(self.uri, f"reading {self.pool.versions}"):
+            for a in range(0, self.serial_limit, schema.LIMIT):
+                for row in self.client.query(self.pool.versions, output_fields=wanted, limit=schema.LIMIT,
+                                             filter=f"serial >= {a} and serial < {a + schema.LIMIT} and {alive}"):
+                    source = row["source"] if "source" in row else (row["record"].get("source") or "")
+                    out.append((int(row["serial"]), row["id"], row["content_hash"], source))
+        out.sort()
+        return [(rid, chash, source) for _, rid, chash, source in out]
+
     def describe(self) -> dict:
         alive = schema.alive_at(self.epoch)
 
@@ -460,7 +476,8 @@ class MilvusGeneration(Storage):
         self.client.close()
 
 
-def _stored(rowid: int, row: dict) -> StoredRecord:
+def stored_of(rowid: int, row: dict) -> StoredRecord:
+    """A version's row (its record JSON, serial and counts) as the record at `rowid`."""
     d = row["record"]
     record = Record(
         id=d["id"], title=dict(d.get("title") or {}), abstract=dict(d.get("abstract") or {}),

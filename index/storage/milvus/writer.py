@@ -33,11 +33,14 @@ import numpy as np
 
 from index.errors import DamagedIndex
 from index.lexical.bm25 import record_tokens, tf_part
-from index.storage.base import DOCS, PASSAGES, SENTENCES
+from index.storage.base import SENTENCES
 from index.storage.crashpoints import crash_point
-from index.storage.local import LocalField, LocalGeneration, open_local
+from index.storage.local import LocalGeneration, open_local
+from index.storage.manifest import Manifest
 from index.storage.milvus import schema
 from index.storage.milvus.connect import connect, normalise_uri, talking
+from index.storage.milvus.sources import DeltaSource, LocalSource
+from index.storage.milvus.storage import stored_of
 from index.storage.store import StoredRecord
 
 BATCH_BYTES = 8 * 2**20  # per insert call: well under gRPC's 64 MB message limit
@@ -85,6 +88,8 @@ def open_source(path: Path) -> LocalGeneration:
         from index.storage.verify import verify_generation
 
         manifest = Manifest.read(path)
+        if manifest.lives_in_milvus():
+            raise DamagedIndex(f"{path}: its records live only in Milvus: there are no local files to mirror")
         verify_generation(path, manifest)
         return LocalGeneration(IndexLayout(path.parent.parent), path, manifest)
     return open_local(path)
@@ -99,55 +104,62 @@ def manifest_digest_of(generation_dir: Path) -> str:
     return hashlib.sha256((Path(generation_dir) / "manifest.json").read_bytes()).hexdigest()
 
 
-def vector_shape(local: LocalGeneration) -> str:
+def vector_shape(manifest: Manifest, generation: str) -> str:
     """What makes two generations' vectors of one record version the same: the models and the code
-    that chunked and embedded it (the manifest's "code", from index.fingerprint). A generation
-    written before manifests said so gets a shape of its own: its vectors are never shared."""
-    m = local.manifest
-    code = m.settings.get("code") or f"unknown:{local.name}"
-    parts = (m.model_id, m.dim, m.settings.get("english_model_id"), code)
+    that chunked and embedded it (the manifest's "code", from index.fingerprint), and the pool's
+    schema. A generation written before manifests said so gets a shape of its own: its vectors are
+    never shared."""
+    code = manifest.settings.get("code") or f"unknown:{generation}"
+    parts = (manifest.model_id, manifest.dim, manifest.settings.get("english_model_id"), code, schema.VERSION)
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:10]
 
 
+def pool_of(root: Path, manifest: Manifest, generation: str) -> schema.Pool:
+    """The pool a generation of the index at `root` is written into."""
+    from index.storage.milvus.remember import index_key
+
+    return schema.Pool.of(index_key(root), vector_shape(manifest, generation))
+
+
 def mirror_generation(generation_dir: Path, uri: str | Path, token: str | None = None,
-                      before_write: Callable[[], None] | None = None) -> MirrorReport:
-    """Write the local generation at `generation_dir` (a generation folder or an index folder) into
+                      before_write: Callable[[], None] | None = None,
+                      source: DeltaSource | None = None) -> MirrorReport:
+    """Write the generation at `generation_dir` (a generation folder or an index folder) into
     Milvus at `uri` (a milvus-lite file or a server): the index's pool brought to hold it at a new
     epoch, diffed from the mirror of the index's current generation, and the generation's own
-    collection naming that epoch.
+    collection naming that epoch. Its records are the local generation's there, or, for a
+    generation that lives only in Milvus, `source`'s (sources.DeltaSource).
 
     Mirror generations in the order they become current (as build/update and `index mirror` do): a
     run undoes the pool rows of any mirror newer than the current generation's.
 
     `before_write()` runs once Milvus answered and before anything is created there (the index
     lists the mirror then, index/storage/milvus/mirrors.py)."""
-    from index.storage.milvus.remember import index_key
-
     start = time.perf_counter()
     uri = normalise_uri(uri)
-    local = open_source(Path(generation_dir))
+    src = source if source is not None else LocalSource(open_source(Path(generation_dir)))
+    records = len(src.keys())
     client = None
     try:
         client = connect(uri, token)
-        names = schema.Names(local.name)
-        digest = manifest_digest(local)
-        with talking(uri, f"mirroring generation {local.name}"):
+        names = schema.Names(src.name)
+        digest = manifest_digest_of(src.path)
+        with talking(uri, f"mirroring generation {src.name}"):
             if is_complete(client, names, digest):
-                return MirrorReport(uri, local.name, skipped=True, records=local.records,
-                                    seconds=time.perf_counter() - start)
+                return MirrorReport(uri, src.name, skipped=True, records=records, seconds=time.perf_counter() - start)
             if before_write is not None:
                 before_write()
             for name in names.all():  # a partial mirror (killed writer) or another manifest: start over
                 if client.has_collection(name):
                     client.drop_collection(name)
-            pool = schema.Pool.of(index_key(local.root), vector_shape(local))
-            report = MirrorReport(uri, local.name, skipped=False, pool=pool.stem, records=local.records)
-            avgdl = PoolWriter(client, pool, local, report).write()
+            pool = pool_of(src.layout.root, src.manifest, src.name)
+            report = MirrorReport(uri, src.name, skipped=False, pool=pool.stem, records=records)
+            avgdl = PoolWriter(client, pool, src, report).write()
             _create(client, names.marker, schema.marker_schema(client), schema.sparse_index(client, "unit"), (), None)
             crash_point("mirror")
-            manifest = json.loads((local.path / "manifest.json").read_text())
+            manifest = json.loads((src.path / "manifest.json").read_text())
             client.alter_collection_properties(names.marker, properties={
-                schema.GENERATION: local.name, schema.MANIFEST: json.dumps(manifest, ensure_ascii=False),
+                schema.GENERATION: src.name, schema.MANIFEST: json.dumps(manifest, ensure_ascii=False),
                 schema.POOL: pool.stem, schema.EPOCH: str(report.epoch), AVGDL: repr(avgdl)})
             client.alter_collection_properties(names.marker, properties={schema.COMPLETE: digest})
         report.seconds = time.perf_counter() - start
@@ -155,7 +167,8 @@ def mirror_generation(generation_dir: Path, uri: str | Path, token: str | None =
     finally:
         if client is not None:
             client.close()
-        local.close()
+        if source is None:  # a DeltaSource stays open for a retry; its caller closes it
+            src.close()
 
 
 def drop_generation(uri: str, generation: str, token: str | None = None) -> list[str]:
@@ -263,14 +276,6 @@ def _insert(client, name: str, rows: Iterator[dict], row_bytes: int) -> int:
     return n
 
 
-def _run_counts(local: LocalGeneration, kind: str) -> np.ndarray:
-    """Each record's count of `kind` vectors (zeros where the generation has no such field)."""
-    f = local.field(kind)
-    if f is None:
-        return np.zeros(local.records, dtype=np.int64)
-    return np.asarray(f.counts(np.arange(local.records)), dtype=np.int64)
-
-
 @dataclass(frozen=True)
 class Version:
     """A record version alive at the base epoch: what a write needs to keep or retire it."""
@@ -279,6 +284,7 @@ class Version:
     serial: int
     counts: tuple[int, int, int]  # docs, sentences, passages
     dl: int
+    has_abstract: bool
 
 
 def term_parts(tokens: list[str], columns: dict[str, int], avgdl: float) -> dict[int, float]:
@@ -288,18 +294,38 @@ def term_parts(tokens: list[str], columns: dict[str, int], avgdl: float) -> dict
     return {columns[t]: float(np.float32(tf_part(tf, dl, avgdl))) for t, tf in Counter(tokens).items()}
 
 
-class PoolWriter:
-    """One write of a local generation into a pool at a new epoch (see the module docstring)."""
+def alive_versions(client, pool: schema.Pool, epoch: int) -> dict[tuple[str, str], Version]:
+    """(record id, content hash) -> the version of `pool` alive at `epoch` (none at epoch 0)."""
+    out: dict[tuple[str, str], Version] = {}
+    if not epoch or not client.has_collection(pool.versions):
+        return out
+    client.load_collection(pool.versions)
+    top = int(properties(client, pool.versions).get(schema.NEXT_SERIAL) or 1)
+    fields = ["vkey", "serial", "id", "content_hash", "doc_count", "sent_count", "passage_count", "dl",
+              "has_abstract"]
+    for a in range(0, top, schema.LIMIT):  # a window of serials a query: within a server's LIMIT rows
+        for row in client.query(pool.versions, filter=f"serial >= {a} and serial < {a + schema.LIMIT} "
+                                                      f"and {schema.alive_at(epoch)}",
+                                output_fields=fields, limit=schema.LIMIT):
+            out[(row["id"], row["content_hash"])] = Version(
+                int(row["vkey"]), int(row["serial"]),
+                (int(row["doc_count"]), int(row["sent_count"]), int(row["passage_count"])), int(row["dl"]),
+                bool(row["has_abstract"]))
+    return out
 
-    def __init__(self, client, pool: schema.Pool, local: LocalGeneration, report: MirrorReport):
-        self.client, self.pool, self.local, self.report = client, pool, local, report
-        self.kinds = [k for k in schema.VECTOR_FIELDS if local.field(k) is not None]
+
+class PoolWriter:
+    """One write of a generation into a pool at a new epoch (see the module docstring)."""
+
+    def __init__(self, client, pool: schema.Pool, source: LocalSource | DeltaSource, report: MirrorReport):
+        self.client, self.pool, self.source, self.report = client, pool, source, report
+        self.kinds = source.kinds
 
     def write(self) -> float:
         """Write; returns the average length the alive versions' BM25 rows are scored with."""
-        client, pool, local, report = self.client, self.pool, self.local, self.report
+        client, pool, source, report = self.client, self.pool, self.source, self.report
         self._ensure()
-        base, base_avgdl = mirrored(client, local.layout.current_name(), pool)
+        base, base_avgdl = mirrored(client, source.layout.current_name(), pool)
         for name in self.collections:
             _undo_after(client, name, base)
         crash_point("mirror")
@@ -308,28 +334,31 @@ class PoolWriter:
         epoch = max(int(props.get(schema.NEXT_EPOCH) or 1), base + 1)
         serial, vkey, column = (int(props.get(k) or 1) for k in (schema.NEXT_SERIAL, schema.NEXT_VKEY,
                                                                  schema.NEXT_COLUMN))
-        live = self._alive_versions(base) if base else {}
-        keys = local.record_keys()  # the diff needs no text: full records are read only for rows written
+        live = alive_versions(client, pool, base)
+        keys = source.keys()  # the diff needs no text: full records are read only for rows written
         wanted = set(keys)
         new_rows = [r for r, key in enumerate(keys) if key not in live]
-        new_tokens = {r: record_tokens(s.record) for r, s in _stored(local, new_rows)}
+        if not all(source.holds(r) for r in new_rows):
+            raise DamagedIndex(f"{pool.versions}: lacks records generation {source.name} was written to find "
+                               "there (another writer?): write it again")
+        new_tokens = {r: record_tokens(s.record) for r, s, _ in source.stored(new_rows)}
         total = sum(live[k].dl for k in keys if k in live) + sum(len(t) for t in new_tokens.values())
         avgdl = total / max(len(keys), 1)
         rescore = base == 0 or not base_avgdl or abs(avgdl / base_avgdl - 1) > DRIFT
         avgdl_ref = avgdl if rescore else base_avgdl
-        written = list(range(len(keys))) if rescore else new_rows  # rescore: every version's row again
         retired = [v for k, v in live.items() if k not in wanted]
-        rewritten = [live[k] for k in keys if k in live] if rescore else []
+        kept_rows = [r for r, key in enumerate(keys) if key in live]
+        rewritten = [live[keys[r]] for r in kept_rows] if rescore else []
         serials = np.array([live[k].serial if k in live else 0 for k in keys], dtype=np.int64)
         for r in new_rows:
             serials[r], serial = serial, serial + 1
 
-        vocab_new, vocab_retired, columns, column = self._vocab_diff(base, epoch, column)
+        vocab_new, vocab_retired, columns, column = self._vocab_diff(base, epoch, column, new_tokens, retired)
         client.alter_collection_properties(pool.versions, properties={
             schema.NEXT_EPOCH: str(epoch + 1), schema.NEXT_SERIAL: str(serial),
-            schema.NEXT_VKEY: str(vkey + len(written)), schema.NEXT_COLUMN: str(column)})
+            schema.NEXT_VKEY: str(vkey + len(new_rows) + len(rewritten)), schema.NEXT_COLUMN: str(column)})
         report.epoch, report.added, report.retired = epoch, len(new_rows), len(retired)
-        report.kept, report.rescored = len(keys) - len(new_rows), bool(rewritten)
+        report.kept, report.rescored = len(kept_rows), bool(rewritten)
 
         _partial(client, pool.versions, "vkey", [v.vkey for v in (*retired, *rewritten)], epoch)
         for i, kind in enumerate(schema.VECTOR_FIELDS):
@@ -337,20 +366,24 @@ class PoolWriter:
                 ids = [v.serial << schema.SERIAL_SHIFT | o for v in retired for o in range(v.counts[i])]
                 _partial(client, pool.vectors(kind), "id", ids, epoch)
         _partial(client, pool.vocab, "key", vocab_retired, epoch)
+        moved = [{"vkey": live[keys[r]].vkey, "source": stored.record.source or "", "record": record_json(stored)}
+                 for r, stored in source.moved() if keys[r] in live]
+        for a in range(0, len(moved), UPSERT_BATCH):  # read from another file now: where prune looks
+            client.upsert(pool.versions, moved[a:a + UPSERT_BATCH], partial_update=True)
         crash_point("mirror")
 
-        counts = {kind: _run_counts(local, kind) for kind in self.kinds}
-
         def version_rows() -> Iterator[dict]:
-            for i, (r, stored) in enumerate(_stored(local, written)):
+            next_key = vkey
+            for r, stored, counts in self._rows(new_rows + (kept_rows if rescore else []), live, keys):
                 tokens = new_tokens.pop(r) if r in new_tokens else record_tokens(stored.record)
-                yield _version_row(stored, vkey + i, int(serials[r]), counts, tokens,
+                yield _version_row(stored, next_key, int(serials[r]), counts, tokens,
                                    term_parts(tokens, columns, avgdl_ref), epoch)
+                next_key += 1
 
         _insert(client, pool.versions, version_rows(), row_bytes=16 * 1024)
         crash_point("mirror")
         for kind in self.kinds:
-            report.vectors[kind] = _write_vectors(client, pool.vectors(kind), local, kind, new_rows, serials, epoch)
+            report.vectors[kind] = _write_vectors(client, pool.vectors(kind), source, kind, new_rows, serials, epoch)
         report.terms = _insert(client, pool.vocab, iter(vocab_new), row_bytes=256)
         crash_point("mirror")
         return avgdl_ref
@@ -359,16 +392,37 @@ class PoolWriter:
     def collections(self) -> list[str]:
         return [self.pool.versions, self.pool.vocab, *(self.pool.vectors(k) for k in self.kinds)]
 
+    def _rows(self, rows: list[int], live: dict, keys: list) -> Iterator[tuple[int, StoredRecord, tuple]]:
+        """The records at `rows` with their vector counts: from the source where it holds them,
+        else (a kept version of a generation that lives only in Milvus) from the pool."""
+        held = sorted(r for r in rows if self.source.holds(r))
+        yield from self.source.stored(held)
+        pooled = sorted(set(rows) - set(held))
+        by_vkey = {live[keys[r]].vkey: r for r in pooled}
+        vkeys = list(by_vkey)
+        for a in range(0, len(vkeys), 2048):
+            for found in self.client.get(self.pool.versions, ids=vkeys[a:a + 2048],
+                                         output_fields=["vkey", "serial", "record", "doc_count", "sent_count",
+                                                        "passage_count"]):
+                r = by_vkey[int(found["vkey"])]
+                yield r, stored_of(r, found), live[keys[r]].counts
+
     def _ensure(self) -> None:
         """Create the pool's collections that are missing, and load them all."""
-        client, pool, local, report = self.client, self.pool, self.local, self.report
+        client, pool, report = self.client, self.pool, self.report
         wanted = [(pool.versions, lambda: schema.versions_schema(client), "terms", None,
                    schema.INDEXED_VERSION_FIELDS),
                   (pool.vocab, lambda: schema.vocab_schema(client), "unit", None, schema.INDEXED_VOCAB_FIELDS)]
+        dims = self.source.dims()
         for kind in self.kinds:
-            f = local.field(kind)
-            wanted.append((pool.vectors(kind), lambda f=f, kind=kind: schema.vectors_schema(
-                client, f.dim, kind == SENTENCES), "vector", f.kind, schema.INDEXED_VECTOR_FIELDS))
+            if client.has_collection(pool.vectors(kind)):
+                continue
+            if kind not in dims:
+                raise DamagedIndex(f"{pool.vectors(kind)} is missing and generation {self.source.name} writes no "
+                                   "vector to make it with: write it again")
+            dim, local_kind = dims[kind]
+            wanted.append((pool.vectors(kind), lambda dim=dim, kind=kind: schema.vectors_schema(
+                client, dim, kind == SENTENCES), "vector", local_kind, schema.INDEXED_VECTOR_FIELDS))
         for name, make, vector, kind, scalar in wanted:
             if not client.has_collection(name):
                 index = schema.sparse_index(client, vector) if kind is None else schema.dense_index(client, kind)
@@ -376,35 +430,22 @@ class PoolWriter:
         for name in self.collections:
             client.load_collection(name)
 
-    def _alive_versions(self, epoch: int) -> dict[tuple[str, str], Version]:
-        """(record id, content hash) -> the version alive at `epoch`."""
-        out = {}
-        top = int(properties(self.client, self.pool.versions).get(schema.NEXT_SERIAL) or 1)
-        fields = ["vkey", "serial", "id", "content_hash", "doc_count", "sent_count", "passage_count", "dl"]
-        for a in range(0, top, schema.LIMIT):  # a window of serials a query: within a server's LIMIT rows
-            for row in self.client.query(self.pool.versions, filter=f"serial >= {a} and serial < {a + schema.LIMIT} "
-                                                                    f"and {schema.alive_at(epoch)}",
-                                         output_fields=fields, limit=schema.LIMIT):
-                out[(row["id"], row["content_hash"])] = Version(
-                    int(row["vkey"]), int(row["serial"]),
-                    (int(row["doc_count"]), int(row["sent_count"]), int(row["passage_count"])), int(row["dl"]))
-        return out
-
-    def _vocab_diff(self, base: int, epoch: int, column: int) -> tuple[list[dict], list[str], dict[str, int], int]:
+    def _vocab_diff(self, base: int, epoch: int, column: int, new_tokens: dict[int, list[str]],
+                    retired: list[Version]) -> tuple[list[dict], list[str], dict[str, int], int]:
         """The vocabulary rows to insert and the keys to retire, each term's column (stable across
         epochs: a new term gets the next one), and the next free column."""
-        from index.lexical.bm25 import FOLDER
-
-        local = self.local
-        vocab = json.loads((local.path / FOLDER / "vocab.index.json").read_text(encoding="utf-8"))
-        indptr = np.asarray(local.terms.indptr)
-        # every term with a column ("" too where a record's tokens hold it; bm25s's own "" entry has none)
-        df = {t: int(indptr[c + 1] - indptr[c]) for t, c in vocab.items() if c < len(indptr) - 1}
         alive = self._alive_vocab(base, column) if base else {}
-        rows, retired, columns = [], [], {}
+        df = self.source.frequencies()
+        if df is None:  # the previous epoch's, plus the versions added, minus those retired
+            counted = Counter({term: n for term, (_, _, n) in alive.items()})
+            for tokens in new_tokens.values():
+                counted.update(set(tokens))
+            counted.subtract(self._retired_terms(retired, alive))
+            df = {term: n for term, n in counted.items() if n > 0}
+        rows, gone, columns = [], [], {}
         for term, (key, col, old_df) in alive.items():
             if term not in df or df[term] != old_df:
-                retired.append(key)
+                gone.append(key)
             if term in df:
                 columns[term] = col
         for term, n in df.items():
@@ -413,7 +454,17 @@ class PoolWriter:
             if term not in alive or alive[term][2] != n:
                 rows.append({"key": f"{epoch}:{term}", "term": term, "column": columns[term], "df": n,
                              "gen_from": epoch, "gen_to": schema.ALIVE, "unit": {columns[term]: 1.0}})
-        return rows, retired, columns, column
+        return rows, gone, columns, column
+
+    def _retired_terms(self, retired: list[Version], alive: dict[str, tuple[str, int, int]]) -> Counter:
+        """How many of the retired versions hold each term (read from their BM25 rows' columns)."""
+        term_of = {col: term for term, (_, col, _) in alive.items()}
+        out: Counter = Counter()
+        vkeys = [v.vkey for v in retired]
+        for a in range(0, len(vkeys), 2048):
+            for found in self.client.get(self.pool.versions, ids=vkeys[a:a + 2048], output_fields=["vkey", "terms"]):
+                out.update(term_of[int(c)] for c in found["terms"])
+        return out
 
     def _alive_vocab(self, epoch: int, top: int) -> dict[str, tuple[str, int, int]]:
         """term -> (key, column, df) of the vocabulary rows alive at `epoch`."""
@@ -426,19 +477,9 @@ class PoolWriter:
         return out
 
 
-def _stored(local: LocalGeneration, rows: list[int], batch: int = 2048) -> Iterator[tuple[int, StoredRecord]]:
-    """The records at `rows` (ascending), read a batch at a time: an update holds no more of the
-    generation's text in memory than a batch."""
-    for i in range(0, len(rows), batch):
-        part = rows[i:i + batch]
-        got = local.get(part)
-        for r in part:
-            yield r, got[r]
-
-
-def _version_row(stored: StoredRecord, vkey: int, serial: int, counts: dict[str, np.ndarray], tokens: list[str],
+def _version_row(stored: StoredRecord, vkey: int, serial: int, counts: tuple[int, int, int], tokens: list[str],
                  terms: dict[int, float], epoch: int) -> dict:
-    r, row = stored.record, stored.rowid
+    r = stored.record
     return {
         "vkey": vkey, "serial": serial, "gen_from": epoch, "gen_to": schema.ALIVE,
         "id": r.id, "pmid": r.pmid or "", "doi": (r.doi or "").lower(), "content_hash": stored.content_hash,
@@ -448,11 +489,16 @@ def _version_row(stored: StoredRecord, vkey: int, serial: int, counts: dict[str,
         "pub_types_lc": json.dumps(list(r.pub_types), ensure_ascii=False).lower(),  # as SQLite's lower(pub_types)
         "authors_lc": "\n".join(r.authors).lower(),  # one per line: no match spans two authors
         "therapy": list(stored.tags.get("therapy", [])), "cancer": list(stored.tags.get("cancer", [])),
-        "record": {**r.to_dict(), "tags": stored.tags, "content_hash": stored.content_hash},
-        **{f"{prefix}_count": int(counts[kind][row]) if kind in counts else 0
-           for kind, prefix in zip(schema.VECTOR_FIELDS, ("doc", "sent", "passage"), strict=True)},
+        "source": r.source or "",
+        "record": record_json(stored),
+        **{f"{prefix}_count": n for prefix, n in zip(("doc", "sent", "passage"), counts, strict=True)},
         "dl": len(tokens), "terms": terms,
     }
+
+
+def record_json(stored: StoredRecord) -> dict:
+    """What a version's `record` field holds: the record, its tags and content hash."""
+    return {**stored.record.to_dict(), "tags": stored.tags, "content_hash": stored.content_hash}
 
 
 def _undo_after(client, name: str, base: int) -> None:
@@ -476,42 +522,19 @@ def _partial(client, name: str, key: str, ids: list, gen_to: int) -> None:
         client.flush(name)
 
 
-def _write_vectors(client, name: str, local: LocalGeneration, kind: str, rows: list[int], serials: np.ndarray,
-                   epoch: int) -> int:
+def _write_vectors(client, name: str, source: LocalSource | DeltaSource, kind: str, rows: list[int],
+                   serials: np.ndarray, epoch: int) -> int:
     """Insert the `kind` vectors of the records at `rows` (new versions) into pool collection `name`."""
-    f: LocalField = local.field(kind)
     sentences = kind == SENTENCES
-    langs = _vector_langs(local, kind, f.size)
 
     def out() -> Iterator[dict]:
-        for r in rows:
-            start, count, serial = int(f.starts[r]), int(f.counts(np.array([r]))[0]), int(serials[r])
-            texts = _sentence_texts(local, start, count) if sentences else None
-            for o in range(count):
-                row = {"id": serial << schema.SERIAL_SHIFT | o, "serial": serial, "offset": o, "gen_from": epoch,
-                       "gen_to": schema.ALIVE, "lang": langs[start + o],
-                       "vector": np.asarray(f.matrix[start + o], dtype=np.float32)}
-                if texts is not None:
-                    row["position"], row["text"] = texts[o]
-                yield row
+        for r, o, vector, lang, text in source.vectors(kind, rows):
+            serial = int(serials[r])
+            row = {"id": serial << schema.SERIAL_SHIFT | o, "serial": serial, "offset": o, "gen_from": epoch,
+                   "gen_to": schema.ALIVE, "lang": lang, "vector": vector}
+            if sentences:
+                row["position"], row["text"] = text
+            yield row
 
-    return _insert(client, name, out(), row_bytes=f.dim * 4 + (2048 if sentences else 64))
-
-
-def _vector_langs(local: LocalGeneration, kind: str, size: int) -> list[str]:
-    """Each vector's language: the store's docs and sentences tables; passages are English."""
-    if kind == PASSAGES:
-        return ["en"] * size
-    table = "docs" if kind == DOCS else "sentences"
-    langs = [lang for (lang,) in local.store.conn.execute(f"SELECT lang FROM {table} ORDER BY vid")]
-    if len(langs) != size:
-        raise DamagedIndex(f"{local.store.path}: {len(langs)} rows in {table}, {size} vectors")
-    return langs
-
-
-def _sentence_texts(local: LocalGeneration, start: int, count: int) -> list[tuple[int, str]]:
-    rows = local.store.conn.execute("SELECT position, text FROM sentences WHERE vid >= ? AND vid < ? ORDER BY vid",
-                                    (start, start + count)).fetchall()
-    if len(rows) != count:
-        raise DamagedIndex(f"{local.store.path}: {len(rows)} sentences at {start}, {count} sentence vectors")
-    return rows
+    dim = source.dims().get(kind, (1024, ""))[0]
+    return _insert(client, name, out(), row_bytes=dim * 4 + (2048 if sentences else 64))
