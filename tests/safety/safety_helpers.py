@@ -43,9 +43,24 @@ def cli_env(extra: dict | None = None, cache_home: Path | None = None) -> dict:
     return env
 
 
+READ_IDS = """
+import json, sys
+from pathlib import Path
+from index.storage import open_generation
+print(json.dumps([rid for rid, _, _ in open_generation(Path(sys.argv[1])).record_keys()]))
+"""
+
+
 def index_ids(index_dir: Path) -> list[str]:
-    """Record ids of the current generation (as a list: duplicates would show)."""
+    """Record ids of the current generation (as a list: duplicates would show): from its store, or,
+    for a generation that lives only in Milvus, read by another process (milvus-lite keeps its file
+    open until the process exits)."""
     name = (index_dir / "CURRENT").read_text().strip()
+    if not (index_dir / "generations" / name / "store.sqlite").exists():
+        proc = subprocess.run([sys.executable, "-c", READ_IDS, str(index_dir)], env=cli_env(), capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(proc.stdout)
     conn = sqlite3.connect(f"file:{index_dir / 'generations' / name / 'store.sqlite'}?mode=ro", uri=True)
     try:
         return [r[0] for r in conn.execute("SELECT id FROM records ORDER BY rowid")]

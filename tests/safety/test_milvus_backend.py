@@ -235,3 +235,99 @@ def test_an_update_writes_only_the_changed_records_vectors_and_a_kill_while_reti
         ours, theirs = (json.loads(cli("search", query, "-k", "10", "--json", "--index", i, cache_home=cache).stdout)
                         for i in (index, local))
         assert [h["id"] for h in ours["results"]] == [h["id"] for h in theirs["results"]], query
+
+
+def _only_manifests(index: Path) -> None:
+    """Every generation folder holds its manifest alone: no local FAISS, SQLite or BM25 files."""
+    for name in _generations(index):
+        folder = index / "generations" / name
+        if json.loads((folder / "manifest.json").read_text())["settings"].get("storage") == "milvus":
+            assert sorted(p.name for p in folder.iterdir()) == ["manifest.json"], name
+
+
+def _same_rankings(index: Path, local: Path, cache: Path) -> None:
+    for query in ("tumour-infiltrating lymphocytes", "免疫治疗 安全性", "cytokine release syndrome"):
+        ours, theirs = (json.loads(cli("search", query, "-k", "10", "--json", "--index", i, cache_home=cache).stdout)
+                        for i in (index, local))
+        assert [h["id"] for h in ours["results"]] == [h["id"] for h in theirs["results"]], query
+
+
+def test_milvus_only_writes_keep_no_local_files_send_only_what_changed_and_rank_as_local_files(
+        fresh_index, corpus, tmp_path):
+    index, db, cache = fresh_index, tmp_path / "lab.db", tmp_path / "cache"
+    local = tmp_path / "local"  # the same updates, written as local files
+    shutil.copytree(index, local)
+    exports = tmp_path / "C.jsonl"
+    exports.write_text(corpus.files["C"].read_text())
+
+    def both(*args: str | Path) -> dict:
+        summary_of(cli(*args, "--index", local, "--json", "--quiet", cache_home=cache))
+        return summary_of(cli(*args, "--index", index, "--json", "--quiet", cache_home=cache))
+
+    # 1. from local files to Milvus alone: the current records read from the local store, B added
+    first = summary_of(cli("index", "update", corpus.files["B"], "--backend", "milvus", "--milvus-uri", db,
+                           "--milvus-only", "--index", index, "--json", "--quiet", cache_home=cache))
+    summary_of(cli("index", "update", corpus.files["B"], "--index", local, "--json", "--quiet", cache_home=cache))
+    assert first["milvus_only"] and first["index_records"] == 27 and first["milvus"]["added"] == 27
+    assert json.loads((index / "milvus.json").read_text()) == {"backend": "milvus", "uri": str(db), "only": True}
+    _only_manifests(index)
+    _assert_sound(index, cache, [corpus.union("A1", "A2", "B")], "milvus-only")
+
+    # 2. cron, as the index remembers it: C added; only its records are embedded and sent
+    added = both("index", "update", exports)
+    assert added["milvus_only"] and (added["added"], added["unchanged"]) == (3, 0)
+    m = added["milvus"]
+    assert (m["added"], m["kept"], m["retired"]) == (3, 27, 0)
+    assert m["vectors"] == _vectors_of(local, corpus.ids["C"])
+    _only_manifests(index)
+    _same_rankings(index, local, cache)
+
+    # 3. the export changes one record and loses another; --prune follows it (sources read from Milvus)
+    changed, gone, same = (json.loads(line) for line in exports.read_text().splitlines())
+    changed["abstract"]["en"] += " An added closing sentence about tumour-infiltrating lymphocytes."
+    exports.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (changed, same)))
+    pruned = both("index", "update", exports, "--prune")
+    assert (pruned["updated"], pruned["removed"], pruned["unchanged"]) == (1, 1, 1)
+    m = pruned["milvus"]
+    assert (m["added"], m["kept"], m["retired"]) == (1, 28, 2)
+    assert m["vectors"] == _vectors_of(local, [changed["id"]])
+    expected = corpus.union("A1", "A2", "B", "C") - {gone["id"]}
+    _assert_sound(index, cache, [expected], "milvus-only, pruned")
+    _assert_tidy(index, db)
+    _only_manifests(index)
+    _same_rankings(index, local, cache)
+    shown = cli("show", changed["id"], "--index", index, cache_home=cache)
+    assert shown.returncode == 0 and "An added closing sentence" in shown.stdout
+    proc = cli("index", "mirror", "--index", index, cache_home=cache)
+    assert proc.returncode == 1 and "live only in Milvus" in proc.stderr and "Traceback" not in proc.stderr
+
+    # 4. local files again: a whole local generation written from the records Milvus holds
+    back = summary_of(cli("index", "update", exports, "--local-files", "--index", index, "--json", "--quiet",
+                          cache_home=cache))
+    assert not back["milvus_only"] and back["milvus"]["added"] == 0  # the pool held every version already
+    current = index / "generations" / (index / "CURRENT").read_text().strip()
+    # the same records (a changed one comes last in the pool's order, in place in a local update's)
+    assert (current / "store.sqlite").exists() and sorted(index_ids(index)) == sorted(index_ids(local))
+    assert json.loads((index / "milvus.json").read_text()) == {"backend": "milvus", "uri": str(db)}
+    _same_rankings(index, local, cache)
+
+
+def test_kill_9_anywhere_in_a_milvus_only_write_loses_nothing_and_the_next_run_converges(fresh_index, corpus,
+                                                                                         tmp_path):
+    index, db, cache = fresh_index, tmp_path / "lab.db", tmp_path / "cache"
+    ab, abc = corpus.union("A1", "A2", "B"), corpus.union("A1", "A2", "B", "C")
+    summary_of(cli("index", "update", corpus.files["B"], "--backend", "milvus", "--milvus-uri", db, "--milvus-only",
+                   "--index", index, "--json", "--quiet", cache_home=cache))
+    update = ["index", "update", corpus.files["C"]]
+    # store:1 while indexing the new records in scratch space; manifest:2 the new generation's manifest;
+    # mirror:N inside the pool write; mirrored:1 written, not switched; switch:2 switched
+    for point in ("store:1", "manifest:2", "mirror:2", "mirror:4", "mirrored:1", "switch:2"):
+        _killed(point, update, index, cache)
+        _assert_sound(index, cache, [ab, abc], f"milvus-only update, killed at {point}")
+        assert _milvus_generations(db)[(index / "CURRENT").read_text().strip()]
+    done = summary_of(cli(*update, "--index", index, "--json", "--quiet", cache_home=cache))
+    assert done["index_records"] == len(abc) and done["milvus_only"]
+    _assert_sound(index, cache, [abc], "after the last milvus-only update")
+    _assert_tidy(index, db)
+    _only_manifests(index)
+    assert not [p for p in (index / "generations").iterdir() if p.name.startswith(".tmp-")]  # scratch removed

@@ -55,6 +55,10 @@ def connect(uri: str | Path, token: str | None = None, timeout: float = CONNECT_
     if not is_server(uri) and not Path(uri).parent.is_dir():
         raise MilvusUnavailable(uri, f"folder {Path(uri).parent} does not exist", transient=False)
     token = token if token is not None else os.environ.get(ENV_TOKEN, "")
+    if not is_server(uri):
+        from index.storage.milvus.lite import repair
+
+        repair(Path(uri))  # index files a killed process left half-written
     with talking(uri, "connecting"):
         return MilvusClient(uri=uri, token=token, timeout=timeout)
 
