@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""Index build and update times on both storage backends: local files against Milvus (a mirror written
-before each switch), on the same corpus, from the same warm embedding cache.
+"""Index build and update times on the storage backends: local files, Milvus with local files (a mirror
+written before each switch) and Milvus alone (`--milvus-only`: no local files, a write sends only what
+changed), on the same corpus, from the same warm embedding cache.
 
     python bench/milvus_write.py --source ../shared/corpus/pubmed21n1298.xml.gz \\
         --add ../shared/corpus/pubmed20n0014.xml.gz --cache-from ~/idx20k --workdir /tmp/mw --rounds 3
@@ -14,11 +15,13 @@ before each switch), on the same corpus, from the same warm embedding cache.
 
 What is timed: the real CLI (`oncosearch index build SOURCE...`, then `oncosearch index update ADD`) as a
 subprocess, wall clock around each, start-up included. For Milvus the build runs with `--backend milvus
---milvus-uri URI` and the update with nothing more: the index remembers its backend, so the update mirrors
-only the records new to it. Each write's `--json` summary gives the records, the chunks embedded and, for
-Milvus, the mirror's own report (its seconds, the record versions added, kept and retired).
+--milvus-uri URI` (and `--milvus-only` for the third backend) and the update with nothing more: the index
+remembers its backend, so the update writes into Milvus only the records new to it; with local files it
+also writes the whole local generation that the mirror is diffed from. Each write's `--json` summary
+gives the records, the chunks embedded and, for Milvus, the report of what it wrote there (its seconds,
+the record versions added, kept and retired).
 
-Embedding is the same work on both backends, so every measured write starts from a warm cache: a
+Embedding is the same work on every backend, so every measured write starts from a warm cache: a
 `prepare` step fills a master cache once (`index build SOURCE... ADD` on a copy of --cache-from's cache:
 it embeds only what that lacks; timed, but not a figure), and each measured index folder starts with a copy
 of it. A measured write that embeds anything (chunks in its summary, or new rows in its cache, which also
@@ -26,7 +29,7 @@ counts the English leg's passages) stops the benchmark: its time would not be a 
 
 The update adds the first --add-records records of --add that are new to the source: not in it by id,
 and not merged with it (or each other) by PMID, DOI or title, so the update adds exactly that many.
-Rounds alternate the order (local first in odd rounds, Milvus first in even ones) and the figures are the
+Rounds alternate the order (local first in odd rounds, Milvus alone first in even ones) and the figures are the
 medians over rounds. Without --milvus-uri each round gets its own milvus-lite file in its folder (one
 process at a time opens such a file; this script never does). Results: --json (with the commit, the
 machine and its load) and a Markdown table (printed; --out writes it too); progress on stderr.
@@ -52,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.run import dir_size, git_state, loadavg, machine_info, save_result  # noqa: E402  (stdlib only)
 
-BACKENDS = ("local", "milvus")
+BACKENDS = ("local", "milvus", "milvus-only")
 CLI_BOOT = "from search.cli import main; main()"
 MIRROR_KEYS = ("records", "vectors", "added", "kept", "retired", "epoch", "seconds", "pool")
 
@@ -178,17 +181,28 @@ def timed_write(python: str, args: list[str | Path], index_dir: Path, what: str)
                  milvus={k: mirror.get(k) for k in MIRROR_KEYS} if mirror else None)
 
 
-def drop_mirrors(index_dir: Path) -> None:
-    """Drop what the index at `index_dir` wrote into a Milvus that outlives the round (a server, or a
-    milvus-lite file given with --milvus-uri): it forgets its backend, then prunes every mirror and pool."""
-    from index.storage.layout import IndexLayout
-    from index.storage.lock import WriterLock
-    from index.storage.milvus.mirrors import prune
-    from index.storage.milvus.remember import forget
+DROP = """
+import sys
+from pathlib import Path
+from index.storage.layout import IndexLayout
+from index.storage.lock import WriterLock
+from index.storage.milvus.mirrors import prune
+from index.storage.milvus.remember import forget
+index_dir = Path(sys.argv[1])
+with WriterLock(IndexLayout(index_dir).lock_file, wait=60):
+    forget(index_dir)
+    prune(index_dir)
+"""
 
-    with WriterLock(IndexLayout(index_dir).lock_file, wait=60):
-        forget(index_dir)
-        prune(index_dir)
+
+def drop_mirrors(python: str, index_dir: Path) -> None:
+    """Drop what the index at `index_dir` wrote into a Milvus that outlives the round (a server, or a
+    milvus-lite file given with --milvus-uri): it forgets its backend, then prunes every mirror and pool.
+    In a child process: milvus-lite keeps a file open in a process until it exits, and the next
+    backend's writes open the same file."""
+    proc = subprocess.run([python, "-c", DROP, str(index_dir)], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BenchError(f"dropping what {index_dir} wrote into Milvus failed: {proc.stderr.strip()[-500:]}")
 
 
 def path_bytes(path: Path) -> int | None:
@@ -206,21 +220,22 @@ def run_backend(backend: str, python: str, sources: list[Path], add_jsonl: Path,
     """A fresh index folder (with the master cache) built from the source, then updated with the additions."""
     index_dir = folder / f"{backend}-index"
     copy_cache(master_cache, index_dir / "cache")
-    db = folder / "milvus.db" if backend == "milvus" and uri is None else None
-    target = ["--backend", "milvus", "--milvus-uri", uri or db] if backend == "milvus" else []
+    db = folder / f"{backend}.db" if backend != "local" and uri is None else None
+    target = ["--backend", "milvus", "--milvus-uri", uri or db] if backend != "local" else []
+    target += ["--milvus-only"] if backend == "milvus-only" else []
     log(f"{backend}: build")
     build = timed_write(python, ["index", "build", *sources, *target], index_dir, f"the {backend} build")
     log(f"{backend}: build {build.wall_s:.1f} s; update")
     update = timed_write(python, ["index", "update", add_jsonl], index_dir, f"the {backend} update")
     log(f"{backend}: update {update.wall_s:.1f} s")
-    if backend == "milvus" and (build.milvus is None or update.milvus is None):
+    if backend != "local" and (build.milvus is None or update.milvus is None):
         raise BenchError("a Milvus write's summary holds no mirror report: did it write into Milvus?")
     return Run(backend, build, update, dir_size(index_dir, exclude=("cache",)),
                path_bytes(db) if db is not None else None)
 
 
 def summarise(runs: list[Run]) -> dict:
-    """Medians over rounds per backend, and Milvus's over local's."""
+    """Medians over rounds per backend, and each Milvus backend's over local's."""
     out: dict = {}
     for backend in BACKENDS:
         mine = [r for r in runs if r.backend == backend]
@@ -230,13 +245,14 @@ def summarise(runs: list[Run]) -> dict:
                    "build_own_s": statistics.median(r.build.seconds for r in mine),
                    "update_own_s": statistics.median(r.update.seconds for r in mine),
                    "index_bytes": statistics.median(r.index_bytes for r in mine)}
-        if backend == "milvus":
+        if backend != "local":
             b["build_mirror_s"] = statistics.median(r.build.milvus["seconds"] for r in mine)
             b["update_mirror_s"] = statistics.median(r.update.milvus["seconds"] for r in mine)
             lite = [r.milvus_lite_bytes for r in mine if r.milvus_lite_bytes is not None]
             b["milvus_lite_bytes"] = statistics.median(lite) if lite else None
         out[backend] = b
-    ratio = {step: out["milvus"][f"{step}_s"] / out["local"][f"{step}_s"] for step in ("build", "update")}
+    ratio = {backend: {step: out[backend][f"{step}_s"] / out["local"][f"{step}_s"] for step in ("build", "update")}
+             for backend in BACKENDS if backend != "local"}
     return {"backends": out, "ratio": ratio}
 
 
@@ -250,8 +266,8 @@ def mib(n: float | None) -> str:
 
 def markdown(result: dict) -> str:
     c, b, r = result["corpus"], result["backends"], result["ratio"]
-    m, loc = b["milvus"], b["local"]
-    last = result["rounds"][-1]["runs"]["milvus"]
+    loc = b["local"]
+    last = result["rounds"][-1]["runs"]
     kind = result["milvus_uri_kind"]
     lines = [
         f"### Index writes, local files vs Milvus ({kind}): {c['source_records']:,} records, "
@@ -260,21 +276,28 @@ def markdown(result: dict) -> str:
         f"Wall seconds of `oncosearch index build` (the source) and `index update` (the additions) as "
         f"child processes, start-up included; median of {result['rounds_n']} round(s), the order alternating. "
         f"Every measured write starts from a warm embedding cache and embedded nothing (0 chunks, 0 new cache "
-        f"rows): these are writes, not embedding, which is the same work on both backends "
+        f"rows): these are writes, not embedding, which is the same work on every backend "
         f"(filling the cache took {result['prepare']['wall_s']:.0f} s, not counted).",
         "",
-        "| backend | build s | of which mirror s | update s | of which mirror s | index folder MiB | milvus-lite MiB |",
+        "| backend | build s | of which Milvus s | update s | of which Milvus s | index folder MiB | milvus-lite MiB |",
         "|---|---:|---:|---:|---:|---:|---:|",
         f"| local | {loc['build_s']:.1f} | – | {loc['update_s']:.1f} | – | {mib(loc['index_bytes'])} | – |",
-        f"| milvus | {m['build_s']:.1f} | {m['build_mirror_s']:.1f} | {m['update_s']:.1f} | {m['update_mirror_s']:.1f} "
-        f"| {mib(m['index_bytes'])} | {mib(m['milvus_lite_bytes'])} |",
-        f"| milvus / local | {r['build']:.2f}× | | {r['update']:.2f}× | | | |",
+    ]
+    for backend in BACKENDS[1:]:
+        m = b[backend]
+        lines.append(f"| {backend} | {m['build_s']:.1f} | {m['build_mirror_s']:.1f} | {m['update_s']:.1f} | "
+                     f"{m['update_mirror_s']:.1f} | {mib(m['index_bytes'])} | {mib(m['milvus_lite_bytes'])} |")
+    for backend in BACKENDS[1:]:
+        lines.append(f"| {backend} / local | {r[backend]['build']:.2f}× | | {r[backend]['update']:.2f}× | | | |")
+    lines.append("")
+    for backend in BACKENDS[1:]:
+        u, w = last[backend]["update"]["milvus"], last[backend]["build"]["milvus"]
+        lines.append(f"{backend}: the update wrote {u['added']:,} record versions "
+                     f"({sum(u['vectors'].values()):,} vectors), kept {u['kept']:,}, retired {u['retired']:,}; "
+                     f"the build wrote {sum(w['vectors'].values()):,} vectors.")
+    lines += [
         "",
-        f"The Milvus update mirrored incrementally: {last['update']['milvus']['added']:,} record versions added "
-        f"({sum(last['update']['milvus']['vectors'].values()):,} vectors written), "
-        f"{last['update']['milvus']['kept']:,} kept, {last['update']['milvus']['retired']:,} retired; its build wrote "
-        f"{sum(last['build']['milvus']['vectors'].values()):,} vectors. Index folders without cache/, after the update "
-        f"(the current and the previous generation).",
+        "Index folders without cache/, after the update (the current and the previous generation).",
         "",
         f"commit {result['commit']}{'' if result['clean'] else ' (uncommitted changes)'}, "
         f"{result['machine'].get('cores')} cores, load {' '.join(map(str, result['load_start']))} at the start, "
@@ -355,8 +378,8 @@ def main(argv: list[str] | None = None) -> None:
                 run = run_backend(backend, a.python, sources, add_jsonl, folder, master / "cache", uri, log)
                 run.order = i
                 mine[backend] = run
-                if uri is not None and not a.keep and backend == "milvus":
-                    drop_mirrors(folder / "milvus-index")
+                if uri is not None and not a.keep and backend != "local":
+                    drop_mirrors(a.python, folder / f"{backend}-index")
             runs += mine.values()
             rounds.append({"round": n, "order": list(order), "runs": {k: asdict(v) for k, v in mine.items()}})
             if not a.keep:

@@ -1,5 +1,6 @@
 """bench/milvus_write.py end to end at a tiny size: 20 records of the bundled sample built and then
-updated with 5 more, on local files and on milvus-lite, from a warm cache filled once beforehand."""
+updated with 5 more, on local files, on milvus-lite with local files and on milvus-lite alone, from a
+warm cache filled once beforehand."""
 
 import json
 import subprocess
@@ -19,7 +20,7 @@ def bench(*args: str | Path, timeout: float = 600) -> subprocess.CompletedProces
                           capture_output=True, text=True, cwd=REPO, timeout=timeout)
 
 
-def test_write_bench_times_build_and_update_on_both_backends(tmp_path):
+def test_write_bench_times_build_and_update_on_every_backend(tmp_path):
     pytest.importorskip("pymilvus")
     from corpus.readers import read_file
 
@@ -36,8 +37,8 @@ def test_write_bench_times_build_and_update_on_both_backends(tmp_path):
     assert result["prepare"]["embedded_chunks"] > 0  # no --cache-from: the prepare step embedded the texts
     assert result["commit"] and "clean" in result and result["machine"]["cores"] >= 1
     [only] = result["rounds"]
-    assert only["order"] == ["local", "milvus"]  # round 1: local first
-    for backend in ("local", "milvus"):
+    assert only["order"] == ["local", "milvus", "milvus-only"]  # round 1: local first
+    for backend in ("local", "milvus", "milvus-only"):
         run = only["runs"][backend]
         assert run["build"]["index_records"] == 20 and run["update"]["index_records"] == 25, backend
         assert run["update"]["added"] == 5, backend
@@ -45,19 +46,24 @@ def test_write_bench_times_build_and_update_on_both_backends(tmp_path):
             assert run[step]["wall_s"] > run[step]["seconds"] > 0, (backend, step)
             assert run[step]["embedded_chunks"] == 0 and run[step]["cache_rows_added"] == 0, (backend, step)
         assert run["index_bytes"] > 0
-    local, milvus = only["runs"]["local"], only["runs"]["milvus"]
+    local = only["runs"]["local"]
     assert local["build"]["milvus"] is None and local["milvus_lite_bytes"] is None
-    assert milvus["build"]["milvus"]["added"] == 20 and milvus["build"]["milvus"]["kept"] == 0
-    assert milvus["update"]["milvus"]["added"] == 5 and milvus["update"]["milvus"]["kept"] == 20  # incremental
-    assert milvus["update"]["milvus"]["retired"] == 0 and milvus["milvus_lite_bytes"] > 0
-    assert 0 < milvus["update"]["milvus"]["seconds"] < milvus["update"]["wall_s"]
-
     b = result["backends"]
-    assert b["milvus"]["build_s"] == milvus["build"]["wall_s"] and b["local"]["update_s"] == local["update"]["wall_s"]
-    assert result["ratio"]["build"] == pytest.approx(b["milvus"]["build_s"] / b["local"]["build_s"])
-    assert result["ratio"]["update"] == pytest.approx(b["milvus"]["update_s"] / b["local"]["update_s"])
+    for backend in ("milvus", "milvus-only"):
+        milvus = only["runs"][backend]
+        assert milvus["build"]["milvus"]["added"] == 20 and milvus["build"]["milvus"]["kept"] == 0
+        assert milvus["update"]["milvus"]["added"] == 5 and milvus["update"]["milvus"]["kept"] == 20  # incremental
+        assert milvus["update"]["milvus"]["retired"] == 0 and milvus["milvus_lite_bytes"] > 0
+        assert 0 < milvus["update"]["milvus"]["seconds"] < milvus["update"]["wall_s"]
+        assert b[backend]["build_s"] == milvus["build"]["wall_s"]
+        assert result["ratio"][backend]["build"] == pytest.approx(b[backend]["build_s"] / b["local"]["build_s"])
+        assert result["ratio"][backend]["update"] == pytest.approx(b[backend]["update_s"] / b["local"]["update_s"])
+    assert b["local"]["update_s"] == local["update"]["wall_s"]
+    # no local generation: the index folder of Milvus alone holds manifests only
+    assert only["runs"]["milvus-only"]["index_bytes"] < local["index_bytes"] / 20
     md = table.read_text(encoding="utf-8")
-    assert "| local |" in md and "| milvus |" in md and "| milvus / local |" in md and md in proc.stdout
+    assert "| local |" in md and "| milvus |" in md and "| milvus-only |" in md and md in proc.stdout
+    assert "| milvus / local |" in md and "| milvus-only / local |" in md
     assert not any(work.glob("round-*")) and not (work / "master").exists()  # cleaned up without --keep
 
 
@@ -91,9 +97,10 @@ def test_write_bench_leaves_nothing_in_a_milvus_it_was_given(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((tmp_path / "w.json").read_text(encoding="utf-8"))
     assert result["milvus_uri"] == str(db) and result["milvus_uri_kind"] == "milvus-lite"
-    milvus = result["rounds"][0]["runs"]["milvus"]
-    assert milvus["update"]["milvus"]["added"] == 2 and milvus["update"]["milvus"]["kept"] == 8
-    assert milvus["milvus_lite_bytes"] is None  # not the round's own file: its size is not the round's
+    for backend in ("milvus", "milvus-only"):
+        milvus = result["rounds"][0]["runs"][backend]
+        assert milvus["update"]["milvus"]["added"] == 2 and milvus["update"]["milvus"]["kept"] == 8
+        assert milvus["milvus_lite_bytes"] is None  # not the round's own file: its size is not the round's
     client = MilvusClient(str(db))
     try:
         assert client.list_collections() == []
