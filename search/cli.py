@@ -142,7 +142,7 @@ def _check_backend(root: Path, backend: str | None, milvus_uri: str | None, milv
     try:
         only_in_milvus(root, milvus_target(root, backend, milvus_uri), milvus_only)
     except ValueError as e:
-        _fail(f"--backend {backend or 'milvus'}: {e}", exitcodes.USAGE)
+        _fail(str(e) if str(e).startswith("--") else f"--backend {backend or 'milvus'}: {e}", exitcodes.USAGE)
     except OncosearchError as e:  # an unreadable milvus.json
         _fail(*describe_error(e))
 

@@ -152,7 +152,8 @@ def test_backend_choices_usage_errors_local_again_and_a_busy_writer(fresh_index,
     index, db, cache = fresh_index, tmp_path / "lab.db", tmp_path / "cache"
     for args, says in ((["--backend", "milvus"], "needs a Milvus URI"),
                        (["--backend", "local", "--milvus-uri", db], "not with the local backend"),
-                       (["--backend", "faiss"], "choose one of local, milvus")):
+                       (["--backend", "faiss"], "choose one of local, milvus"),
+                       (["--milvus-only"], "--milvus-only keeps the records in Milvus: name one with --backend")):
         proc = cli("index", "update", corpus.files["C"], "--index", index, *args, cache_home=cache)
         assert proc.returncode == 2 and says in proc.stderr, proc.stderr
     summary_of(cli("index", "build", corpus.files["A1"], "--index", index, "--backend", "milvus", "--milvus-uri", db,
