@@ -23,6 +23,7 @@ T = TypeVar("T")
 
 ENV_TOKEN = "ONCOSEARCH_MILVUS_TOKEN"
 CONNECT_TIMEOUT_S = 10.0
+LITE_RECONNECT_S = 1.0  # pause before the one more try of a milvus-lite connection that failed
 SERVER_SCHEMES = ("http://", "https://", "tcp://", "grpc://", "unix:")
 
 
@@ -60,7 +61,19 @@ def connect(uri: str | Path, token: str | None = None, timeout: float = CONNECT_
 
         repair(Path(uri))  # index files a killed process left half-written
     with talking(uri, "connecting"):
-        return MilvusClient(uri=uri, token=token, timeout=timeout)
+        if is_server(uri):
+            return MilvusClient(uri=uri, token=token, timeout=timeout)
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            return MilvusClient(uri=uri, token=token, timeout=timeout)
+        except MilvusException:
+            # milvus-lite serves the file from a thread of this process. A channel left idle while this
+            # process was busy (an update indexing its new records) is sent a GOAWAY for its keepalive
+            # pings, and the next connection on that port can fail with it; one more try a second
+            # later connects (reproduced: a second client after 90 s of busy CPU).
+            time.sleep(LITE_RECONNECT_S)
+            return MilvusClient(uri=uri, token=token, timeout=timeout)
 
 
 @contextmanager

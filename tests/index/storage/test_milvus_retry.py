@@ -70,3 +70,27 @@ def test_a_missing_folder_is_a_lasting_failure(tmp_path):
     with pytest.raises(MilvusUnavailable) as e:
         connect_module.connect(tmp_path / "nowhere" / "lab.db")
     assert not e.value.transient and "does not exist" in e.value.problem
+
+
+def test_a_milvus_lite_connection_that_fails_once_is_tried_once_more(tmp_path, monkeypatch, pauses):
+    """milvus-lite serves a file from a thread of this process; after the process was busy for a
+    while, the first new connection can fail on a GOAWAY sent to an idle channel. A server URI is
+    not tried again here (that is `retrying`'s, within --wait)."""
+    pymilvus = pytest.importorskip("pymilvus")
+    from pymilvus.exceptions import MilvusException
+
+    attempts = []
+
+    class Flaky:
+        def __init__(self, uri, token, timeout):
+            attempts.append(uri)
+            if len(attempts) == 1 or uri.startswith("http"):
+                raise MilvusException(2, f"Fail connecting to server on {uri}")
+
+    monkeypatch.setattr(pymilvus, "MilvusClient", Flaky)
+    assert isinstance(connect_module.connect(tmp_path / "lab.db"), Flaky)
+    assert len(attempts) == 2 and pauses == [connect_module.LITE_RECONNECT_S]
+    attempts.clear()
+    with pytest.raises(MilvusUnavailable, match="Fail connecting"):
+        connect_module.connect("http://milvus.lab:19530")
+    assert len(attempts) == 1
