@@ -302,7 +302,18 @@ def test_milvus_only_writes_keep_no_local_files_send_only_what_changed_and_rank_
     proc = cli("index", "mirror", "--index", index, cache_home=cache)
     assert proc.returncode == 1 and "live only in Milvus" in proc.stderr and "Traceback" not in proc.stderr
 
-    # 4. local files again: a whole local generation written from the records Milvus holds
+    # 4. B's records read from another file: Milvus learns where they come from now (nothing else is
+    # sent), so a prune once that file is gone removes them, as on local files
+    moved = tmp_path / "B-moved.jsonl"
+    shutil.copy(corpus.files["B"], moved)
+    again = both("index", "update", moved)
+    assert again["unchanged"] == 12 and again["milvus"]["added"] == 0 and not any(again["milvus"]["vectors"].values())
+    moved.unlink()
+    pruned = both("index", "update", exports, "--prune")
+    assert pruned["removed"] == 12 and pruned["milvus"]["retired"] == 12
+    _assert_sound(index, cache, [expected - set(corpus.ids["B"])], "milvus-only, pruned after a move")
+
+    # 5. local files again: a whole local generation written from the records Milvus holds
     back = summary_of(cli("index", "update", exports, "--local-files", "--index", index, "--json", "--quiet",
                           cache_home=cache))
     assert not back["milvus_only"] and back["milvus"]["added"] == 0  # the pool held every version already

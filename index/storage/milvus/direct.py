@@ -72,7 +72,7 @@ def write_direct(layout: IndexLayout, entries: list[Held | Record], current: Sto
     records = _records(entries, new_rows, current)
     tagger = record_tagger()
     moved = {r: StoredRecord(r, e, tagger(e), keys[r][1], 0, 0, 0, 0) for r, e in enumerate(entries)
-             if isinstance(e, Record) and keys[r] in live}  # unchanged, but read from another file
+             if isinstance(e, Record) and keys[r] in live and live[keys[r]].source != e.source}  # read elsewhere now
 
     layout.generations.mkdir(parents=True, exist_ok=True)
     clean_stale(layout, options.keep_generations)  # what a killed run left, its scratch folder included

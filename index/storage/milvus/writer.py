@@ -285,6 +285,7 @@ class Version:
     counts: tuple[int, int, int]  # docs, sentences, passages
     dl: int
     has_abstract: bool
+    source: str  # the file it was read from
 
 
 def term_parts(tokens: list[str], columns: dict[str, int], avgdl: float) -> dict[int, float]:
@@ -302,7 +303,7 @@ def alive_versions(client, pool: schema.Pool, epoch: int) -> dict[tuple[str, str
     client.load_collection(pool.versions)
     top = int(properties(client, pool.versions).get(schema.NEXT_SERIAL) or 1)
     fields = ["vkey", "serial", "id", "content_hash", "doc_count", "sent_count", "passage_count", "dl",
-              "has_abstract"]
+              "has_abstract", "source"]
     for a in range(0, top, schema.LIMIT):  # a window of serials a query: within a server's LIMIT rows
         for row in client.query(pool.versions, filter=f"serial >= {a} and serial < {a + schema.LIMIT} "
                                                       f"and {schema.alive_at(epoch)}",
@@ -310,7 +311,7 @@ def alive_versions(client, pool: schema.Pool, epoch: int) -> dict[tuple[str, str
             out[(row["id"], row["content_hash"])] = Version(
                 int(row["vkey"]), int(row["serial"]),
                 (int(row["doc_count"]), int(row["sent_count"]), int(row["passage_count"])), int(row["dl"]),
-                bool(row["has_abstract"]))
+                bool(row["has_abstract"]), row["source"])
     return out
 
 
