@@ -254,7 +254,7 @@ def write_index(
                 if only:
                     old = held_records(reader)  # by key: the text of unchanged records is never read
                 else:
-                    old = [s.record for s in (reader.iter_all() if isinstance(reader, Store) else reader.iter_records())]
+                    old = [s.record for s in reader.iter_records()]
                 # read = opened and parsed; a file whose every record was skipped (a broken export) counts as unread
                 read_files = {f.file for f in result.files if not f.failed and (f.records or not f.skipped)}
                 records, counts = _merge_update(old, result.records, read_files, prune)

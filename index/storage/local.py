@@ -265,7 +265,7 @@ class LocalGeneration(Storage):
 
     def iter_records(self) -> Iterator[StoredRecord]:
         with self._reading():
-            yield from self.store.iter_all()
+            yield from self.store.iter_records()
 
     def record_keys(self) -> list[tuple[str, str, str]]:
         with self._reading():

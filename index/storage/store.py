@@ -167,7 +167,7 @@ class Store:
         return [(rid, chash, source or "")
                 for rid, chash, source in self.conn.execute("SELECT id, content_hash, source FROM records ORDER BY rowid")]
 
-    def iter_all(self) -> Iterator[StoredRecord]:
+    def iter_records(self) -> Iterator[StoredRecord]:
         for row in self.conn.execute(f"SELECT {self._columns} FROM records ORDER BY rowid"):
             yield _row_to_stored(row)
 

@@ -384,7 +384,7 @@ def current_ids(index: Path) -> list[str]:
 
     store = Store(index / "generations" / (index / "CURRENT").read_text().strip() / "store.sqlite")
     try:
-        return [s.record.id for s in store.iter_all()]
+        return [s.record.id for s in store.iter_records()]
     finally:
         store.close()
 

@@ -26,7 +26,7 @@ def on_disk(generation):
     """What the store and manifest of the current generation hold, read without the search engine."""
     store = Store(generation / "store.sqlite")
     try:
-        records = [s.record for s in store.iter_all()]
+        records = [s.record for s in store.iter_records()]
         counts = {"docs": store.count("docs"), "sentences": store.count("sentences")}
     finally:
         store.close()

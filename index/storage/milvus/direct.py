@@ -40,7 +40,7 @@ from index.storage.base import Storage
 from index.storage.layout import TMP_PREFIX, IndexLayout
 from index.storage.manifest import MILVUS_ONLY, Manifest
 from index.storage.milvus.connect import connect, normalise_uri, retrying, talking
-from index.storage.milvus.mirrors import mirror_before_switch
+from index.storage.milvus.mirrors import mirror_before_switch, told
 from index.storage.milvus.sources import DeltaSource
 from index.storage.milvus.writer import MirrorReport, alive_versions, mirrored, pool_of
 from index.storage.store import Store, StoredRecord
@@ -67,7 +67,7 @@ def write_direct(layout: IndexLayout, entries: list[Held | Record], current: Sto
     model_path = None if spec.name == DEFAULT_MODEL else spec.name
     draft = Manifest(model_id=encoder.model_id, model_path=model_path, dim=encoder.dim, records=len(keys),
                      docs=0, sentences=0, built_at="", settings=settings)
-    live = retrying(lambda: _alive(layout, uri, draft), wait, _told)
+    live = retrying(lambda: _alive(layout, uri, draft), wait, told)
     new_rows = [r for r, key in enumerate(keys) if key not in live]
     records = _records(entries, new_rows, current)
     tagger = record_tagger()
@@ -119,12 +119,6 @@ def _alive(layout: IndexLayout, uri: str, draft: Manifest) -> dict:
             return alive_versions(client, pool, base)
     finally:
         client.close()
-
-
-def _told(error, pause: float) -> None:
-    import logging
-
-    logging.getLogger("oncosearch").warning("%s; trying again in %.0f s (--wait)", error, pause)
 
 
 def _records(entries: list[Held | Record], rows: list[int], current: Store | Storage | None) -> list[Record]:

@@ -79,13 +79,15 @@ def mirror_before_switch(root: Path, generation_dir: Path, uri: str, wait: float
     def listed() -> None:
         enter(root, uri, Path(generation_dir).name)
 
-    def told(error: MilvusUnavailable, pause: float) -> None:
-        log.warning("%s; trying again in %.0f s (--wait)", error, pause)
-
     report = retrying(lambda: mirror_generation(Path(generation_dir), uri, token, before_write=listed, source=source),
                       wait, told)
     crash_point("mirrored")
     return report
+
+
+def told(error: MilvusUnavailable, pause: float) -> None:
+    """The log line before a pause of `retrying` (a Milvus that did not answer, tried again within --wait)."""
+    log.warning("%s; trying again in %.0f s (--wait)", error, pause)
 
 
 def prune(root: Path, token: str | None = None) -> list[Entry]:

@@ -109,9 +109,9 @@ def test_find_by_id_pmid_and_doi_forms(store, records):
         assert store.find(missing) is None, missing
 
 
-def test_iter_all_in_rowid_order(store, records):
-    assert [s.record for s in store.iter_all()] == records
-    assert [s.rowid for s in store.iter_all()] == list(range(1, len(records) + 1))
+def test_iter_records_in_rowid_order(store, records):
+    assert [s.record for s in store.iter_records()] == records
+    assert [s.rowid for s in store.iter_records()] == list(range(1, len(records) + 1))
 
 
 def test_sentences_in_a_records_range(store, written, records):

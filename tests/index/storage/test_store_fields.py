@@ -61,7 +61,7 @@ def test_a_store_written_before_the_columns_existed_reads_them_as_none(shared, t
     conn.close()
     store = Store(path)
     try:
-        for got in (store.find(rec.id).record, store.get([1])[1].record, next(store.iter_all()).record):
+        for got in (store.find(rec.id).record, store.get([1])[1].record, next(store.iter_records()).record):
             assert (got.volume, got.issue, got.pages) == (None, None, None)
             assert got.title == rec.title and got.authors == rec.authors and got.journal == rec.journal
     finally:
